@@ -1,0 +1,161 @@
+"""Training objectives of every method (paper eqs. 3, 7, 8, 10, 11 and the baselines of Fig. 3).
+
+Conventions: y is B x C in {0, 1}; class weights w are C (eq. 11, ones when
+beta = 0). The binary cross-entropy xi(y, p) of eq. 3 sums over classes; here
+it is the class-weighted *mean* over classes and the mean over the batch, a
+constant 1/C factor on every term (macro and micro alike), so the balance of
+eq. 8 is unchanged and the learning rate keeps the same meaning for any C.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .models.network import ModelConfig
+from .models.output import ModelOutput, ScaleOutput
+
+EPS = 1e-7
+
+
+def class_weights(labels, beta: float = 0.3) -> torch.Tensor:
+    """Eq. 11: w_c = ((p_mean / p_c) * ((1 - p_c) / (1 - p_mean))) ** beta.
+
+    labels: N x C binary clip labels of the training set. p_c is the share of
+    clips holding class c (clipped to [1/(2N), 1 - 1/(2N)] so that a class
+    absent from or present in every clip gets a finite weight).
+    Returns a float32 tensor of C weights.
+    """
+    y = np.asarray(labels, dtype=np.float64)
+    if y.ndim != 2 or y.shape[0] == 0:
+        raise ValueError("labels must be N x C with N > 0")
+    if beta == 0:
+        return torch.ones(y.shape[1])
+    n = y.shape[0]
+    p = np.clip(y.mean(axis=0), 0.5 / n, 1 - 0.5 / n)
+    p_mean = p.mean()
+    w = ((p_mean / p) * ((1 - p) / (1 - p_mean))) ** beta
+    return torch.as_tensor(w, dtype=torch.float32)
+
+
+def _weighted_mean(per_class: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Mean over the last (class) axis with optional class weights: (...) x C -> (...)."""
+    if weights is not None:
+        per_class = per_class * weights.to(per_class)
+    return per_class.mean(dim=-1)
+
+
+def bce(target: torch.Tensor, probs: torch.Tensor | None = None, logits: torch.Tensor | None = None,
+        weights: torch.Tensor | None = None) -> torch.Tensor:
+    """xi(y, y_hat) per example: class-weighted mean BCE over the last axis.
+
+    Give ``logits`` when available (numerically stable), otherwise ``probs``.
+    Shapes broadcast: target ... x C -> result ... .
+    """
+    if logits is not None:
+        target = target.expand_as(logits)
+        per = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    else:
+        p = probs.clamp(EPS, 1 - EPS)
+        target = target.expand_as(p)
+        per = F.binary_cross_entropy(p, target, reduction="none")
+    return _weighted_mean(per, weights)
+
+
+def macro_loss(output: ModelOutput, y: torch.Tensor, weights=None) -> torch.Tensor:
+    """Eq. 3 on the clip path: mean over the batch of xi(y, y_hat)."""
+    return bce(y, output.clip_probs, output.clip_logits, weights).mean()
+
+
+def micro_loss(scale: ScaleOutput, y: torch.Tensor, weights=None, *, attention_scale: str = "heads",
+               detach_attention: bool = False) -> torch.Tensor:
+    """Eq. 7: sum_t a_t xi(y, d_t), averaged over the batch.
+
+    attention_scale "heads" uses a_t as eq. 6 defines it (summing to m over
+    time); "unit" divides by m so that the weights sum to 1.
+    detach_attention stops the gradient through a_t (authors' code).
+    """
+    a = scale.attention
+    if a is None:
+        raise ValueError(f"scale {scale.name} has no attention: not a micro head")
+    if attention_scale == "unit":
+        heads = scale.head_logits.shape[1] if scale.head_logits is not None else a.sum(dim=1, keepdim=True)
+        a = a / heads
+    if detach_attention:
+        a = a.detach()
+    per_segment = bce(y.unsqueeze(1), scale.segment_probs, scale.segment_logits, weights)  # B x T
+    return (a * per_segment).sum(dim=1).mean()
+
+
+def multiscale_micro_loss(output: ModelOutput, y, weights=None, **kw) -> torch.Tensor:
+    """Eq. 10: the sum over all scales of eq. 7 (one scale for plain M&mnet)."""
+    return sum(micro_loss(s, y, weights, **kw) for s in output.scales)
+
+
+def slat_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
+    """SLAT (Hershey et al.): every segment takes the clip's labels; mean over segments of xi(y, d_t)."""
+    s = output.scales[0]
+    return bce(y.unsqueeze(1), s.segment_probs, s.segment_logits, weights).mean()
+
+
+def wlat_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
+    """WLAT (Kumar et al.): xi(y, mean_t d_t), the clip prediction being the mean of segment predictions."""
+    return bce(y, output.clip_probs, None, weights).mean()
+
+
+def att_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
+    """ATT (Xu et al. 2017a): xi(y, sum_t att_t * cla_t)."""
+    return bce(y, output.clip_probs, None, weights).mean()
+
+
+def plat_targets(cam: torch.Tensor, y: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """PLAT's extrapolated segment labels: 1 where the clip has the class and its
+    class activation is at least ``threshold`` times its maximum over time.
+
+    cam: B x T x C activations of the macro classifier on each segment; y: B x C.
+    """
+    peak = cam.amax(dim=1, keepdim=True).clamp_min(EPS)
+    return ((cam >= threshold * peak).float() * y.unsqueeze(1)).detach()
+
+
+def plat_loss(output: ModelOutput, y, weights=None, threshold: float = 0.5) -> torch.Tensor:
+    """PLAT (Diba et al.): macro BCE plus segment BCE against CAM-extrapolated labels."""
+    s = output.scales[0]
+    if s.class_attention is None:
+        raise ValueError("PLAT needs the class activation map of a training-mode forward pass")
+    target = plat_targets(s.class_attention, y, threshold)
+    return macro_loss(output, y, weights) + bce(target, s.segment_probs, s.segment_logits, weights).mean()
+
+
+def method_loss(output: ModelOutput, y: torch.Tensor, config: ModelConfig,
+                weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """The training objective of ``config.method``; returns (loss, parts for logging)."""
+    kind = config.kind
+    y = y.to(output.clip_probs.dtype)
+    if kind == "pool":
+        loss = macro_loss(output, y, weights)
+        return loss, {"macro": float(loss.detach())}
+    if kind == "wlat":
+        loss = wlat_loss(output, y, weights)
+        return loss, {"clip": float(loss.detach())}
+    if kind == "slat":
+        loss = slat_loss(output, y, weights)
+        return loss, {"segment": float(loss.detach())}
+    if kind == "att":
+        loss = att_loss(output, y, weights)
+        return loss, {"clip": float(loss.detach())}
+    if kind == "plat":
+        loss = plat_loss(output, y, weights, config.plat_threshold)
+        return loss, {"total": float(loss.detach())}
+    # M&mnet, eq. 8 (eq. 10 for several scales)
+    if config.clip_loss_on == "ensemble":
+        if output.ensemble_logits is not None:
+            clip = bce(y, None, output.ensemble_logits, weights).mean()
+        else:
+            clip = bce(y, output.ensemble_probs, None, weights).mean()
+    else:
+        clip = macro_loss(output, y, weights)
+    micro = multiscale_micro_loss(output, y, weights, attention_scale=config.attention_scale,
+                                  detach_attention=config.detach_attention)
+    loss = clip + config.micro_weight * micro
+    return loss, {"macro": float(clip.detach()), "micro": float(micro.detach())}

@@ -1,0 +1,40 @@
+"""Models of the paper, selectable by name.
+
+``METHODS`` lists them; ``build(name, n_classes, **config)`` returns a
+:class:`SoundEventModel` at the paper's configuration unless told otherwise.
+Any :class:`ModelConfig` field can be passed as a keyword; ``variant="authors-code"``
+switches on the departures of the authors' public code listed in ``VARIANTS``.
+"""
+from __future__ import annotations
+
+from .network import METHOD_TABLE, VARIANTS, ModelConfig, SoundEventModel, count_parameters
+from .output import ModelOutput, ScaleOutput
+
+METHODS: tuple[str, ...] = tuple(METHOD_TABLE)
+
+
+def make_config(name: str, n_classes: int, **config) -> ModelConfig:
+    """The :class:`ModelConfig` of method ``name`` with overrides applied."""
+    if name not in METHOD_TABLE:
+        raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+    variant = config.pop("variant", "paper")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    settings = dict(VARIANTS[variant])
+    if name == "mmnet-ms":
+        settings["multiscale"] = True
+    settings.update(config)
+    return ModelConfig(method=name, n_classes=n_classes, variant=variant, **settings)
+
+
+def build(name: str, n_classes: int, **config) -> SoundEventModel:
+    """A freshly initialized model of method ``name`` for ``n_classes`` classes."""
+    return SoundEventModel(make_config(name, n_classes, **config))
+
+
+def from_config(config: ModelConfig) -> SoundEventModel:
+    return SoundEventModel(config)
+
+
+__all__ = ["METHODS", "VARIANTS", "ModelConfig", "ModelOutput", "ScaleOutput", "SoundEventModel",
+           "build", "make_config", "from_config", "count_parameters"]
