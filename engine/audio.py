@@ -79,9 +79,9 @@ def info(path: str | os.PathLike) -> AudioInfo:
     try:
         i = sf.info(path)
         return AudioInfo(path, int(i.samplerate), int(i.channels), int(i.frames))
-    except Exception:
+    except Exception as exc:
         # formats libsndfile does not read: decode once (slow but rare)
-        clip = _load_fallback(path, None)
+        clip = _load_fallback(path, None, exc)
         return AudioInfo(path, clip.sr, 1, len(clip.samples))
 
 
@@ -99,13 +99,20 @@ def _validate(samples: np.ndarray, path: str) -> np.ndarray:
     return samples
 
 
-def _load_fallback(path: str, sr: int | None) -> AudioClip:
+def _load_fallback(path: str, sr: int | None, first_error: Exception | None = None) -> AudioClip:
+    """Decode formats libsndfile cannot read through librosa/audioread (needs ffmpeg or similar)."""
+    import warnings
+
     try:
         import librosa
 
-        y, file_sr = librosa.load(path, sr=sr, mono=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y, file_sr = librosa.load(path, sr=sr, mono=True)
     except Exception as exc:  # audioread / ffmpeg failures come in many types
-        raise AudioError(f"{path}: not a readable audio file ({type(exc).__name__}: {exc})") from None
+        reason = first_error if first_error is not None else exc
+        text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+        raise AudioError(f"{path}: not a readable audio file ({text})") from None
     return AudioClip(_validate(np.asarray(y, np.float32), path), int(file_sr), path)
 
 
@@ -117,9 +124,8 @@ def load_audio(path: str | os.PathLike, sr: int | None = 44100) -> AudioClip:
 
     try:
         data, file_sr = sf.read(path, dtype="float32", always_2d=True)
-    except Exception:
-        clip = _load_fallback(path, sr)
-        return clip
+    except Exception as exc:
+        return _load_fallback(path, sr, exc)
     samples = _validate(_to_mono(data), path)
     if sr is not None and file_sr != sr:
         samples = resample(samples, int(file_sr), sr)
@@ -140,8 +146,8 @@ def iter_blocks(path: str | os.PathLike, sr: int, block_s: float = 60.0) -> Iter
 
     try:
         handle = sf.SoundFile(path)
-    except Exception:
-        clip = _load_fallback(path, sr)
+    except Exception as exc:
+        clip = _load_fallback(path, sr, exc)
         step = max(1, int(block_s * sr))
         for start in range(0, len(clip.samples), step):
             yield clip.samples[start:start + step]
