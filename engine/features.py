@@ -6,7 +6,7 @@ power spectrum projected on librosa's 128-band Slaney mel filterbank from 0 Hz
 to sr/2, then compressed with log(1 + 10000 * mel).
 
 Only the filterbank comes from librosa (computed once per config and cached);
-the STFT runs in torch so that a batch of clips is one call. The result matches
+the STFT (framing + real FFT) runs in torch so that a batch of clips is one call. The result matches
 ``librosa.feature.melspectrogram(..., center=True, pad_mode="constant")``
 within float32 rounding (see ``tests/test_features.py``).
 
@@ -119,17 +119,25 @@ def log_mel_batch(
         # zero what lies past each clip's length, so padding is true silence
         mask = torch.arange(n, device=x.device)[None, :] < lengths_t.to(x.device)[:, None]
         x = x * mask
-    window = _window(cfg.n_fft).to(x.device)
-    spec = torch.stft(
-        x, n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=window,
-        center=True, pad_mode="constant", return_complex=True,
-    )
-    power = spec.real.square() + spec.imag.square()          # B x F x frames
-    basis = _mel_basis(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).to(x.device)
-    mel = torch.matmul(basis, power)                          # B x n_mels x frames
-    feats = torch.log1p(cfg.log_gain * mel)
+    # centred frames with zero padding, as librosa's default
+    half = cfg.n_fft // 2
+    feats = _log_mel_frames(torch.nn.functional.pad(x, (half, half)), cfg).contiguous()
     frames = 1 + lengths_t // cfg.hop_length
     return feats, frames
+
+
+def _log_mel_frames(padded: torch.Tensor, cfg: FeatureConfig) -> torch.Tensor:
+    """Log-mel of every full n_fft window of ``padded`` (B x N or N) every hop_length samples.
+
+    Frames are laid out time-major (B x frames x F) so that the FFT and the
+    filterbank product run on contiguous memory; returns B x n_mels x frames.
+    """
+    frames = padded.unfold(-1, cfg.n_fft, cfg.hop_length) * _window(cfg.n_fft).to(padded.device)
+    spec = torch.fft.rfft(frames, dim=-1)                     # ... x frames x (1 + n_fft/2)
+    power = spec.real.square() + spec.imag.square()
+    basis = _mel_basis(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).to(padded.device)
+    mel = torch.matmul(power, basis.T)                        # ... x frames x n_mels
+    return torch.log1p(cfg.log_gain * mel).transpose(-1, -2)
 
 
 def log_mel(samples, sr: int, config: FeatureConfig | None = None) -> torch.Tensor:
@@ -173,11 +181,7 @@ class LogMelStream:
         if upto <= 0:
             return torch.zeros(cfg.n_mels, 0, device=self.device)
         used = (upto - 1) * cfg.hop_length + cfg.n_fft
-        spec = torch.stft(self._buf[:used], n_fft=cfg.n_fft, hop_length=cfg.hop_length,
-                          window=_window(cfg.n_fft).to(self.device), center=False, return_complex=True)
-        power = spec.real.square() + spec.imag.square()
-        basis = _mel_basis(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).to(self.device)
-        feats = torch.log1p(cfg.log_gain * torch.matmul(basis, power))
+        feats = _log_mel_frames(self._buf[:used], cfg).contiguous()
         self._buf = self._buf[upto * cfg.hop_length:]
         self.n_frames += upto
         return feats
