@@ -1,0 +1,536 @@
+"""Training: ``mmnet train --data DIR --method NAME --out RUN_DIR``.
+
+The paper's recipe by default: SGD (lr 0.1, momentum 0.9, weight decay 1e-4),
+batch 64, lr divided by 10 every 30 epochs, 100 epochs, He initialization
+(in the models), per-class loss weights of eq. 11 from the training labels.
+
+A run folder holds:
+  config.json         the full training configuration
+  metrics.csv         one row per epoch (losses, validation mAP/AUC/F1, lr, time)
+  checkpoint.pt       model, optimizer, scheduler, RNG and position; written atomically after
+                      every epoch and on Ctrl-C (``--resume`` continues exactly from it)
+  best.safetensors    the best epoch by validation mAP so far
+  model.safetensors   the export: best epoch with class thresholds tuned on the validation split
+  tensorboard/        TensorBoard logs when tensorboard is installed
+Only checkpoints this program wrote are read back, with ``torch.load(weights_only=True)``.
+
+Determinism: the order of clips in epoch e is a permutation drawn from
+(seed, e) alone, so a resumed run visits the same batches as an uninterrupted
+one. Progress goes to the terminal and to any callback (the GUI listens) as
+event dicts: {"type": "start"|"batch"|"epoch"|"done"|"stopped", ...}.
+
+Distributed training uses PyTorch's own launcher: ``torchrun --nproc-per-node N
+-m engine train ...`` (DDP; NCCL on GPUs, gloo on CPUs). Each rank takes every
+N-th clip of the epoch's permutation; rank 0 writes the run folder.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .features import FeatureConfig, Normalizer
+from .losses import class_weights, method_loss
+from .modelfile import ModelBundle, save_model
+from .models import METHODS, make_config
+from .models.network import SoundEventModel
+
+CHECKPOINT = "checkpoint.pt"
+
+
+class TrainingError(Exception):
+    """A training run that cannot start or continue (bad data folder, incompatible resume, ...)."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run (saved as config.json in the run folder)."""
+
+    data: str
+    method: str = "mmnet"
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    lr_step: int = 30
+    lr_gamma: float = 0.1
+    seed: int = 0
+    device: str | None = None
+    amp: bool | None = None          # mixed precision; None = on with CUDA
+    cache_dir: str | None = None     # feature cache; default DATA/.mmstudio-cache
+    workers: int = 2                 # feature-cache workers
+    model: dict = field(default_factory=dict)   # ModelConfig overrides (heads, mu, variant, ...)
+    feature: dict = field(default_factory=dict)  # FeatureConfig overrides
+    max_batches: int | None = None   # per epoch, for quick runs and tests
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _dist_info() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+class Trainer:
+    """Train one method on one dataset into a run folder. ``run()`` returns a summary dict."""
+
+    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike,
+                 callback: Callable[[dict], None] | None = None, verbose: bool = True):
+        self.cfg = config
+        self.out = Path(out_dir)
+        self.callback = callback
+        self.verbose = verbose
+        self.rank, self.world = _dist_info()
+        self.is_main = self.rank == 0
+        if config.method not in METHODS:
+            raise TrainingError(f"unknown method {config.method!r}; choose from {', '.join(METHODS)}")
+        dev = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if dev == "cuda" and self.world > 1:
+            dev = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+        self.device = torch.device(dev)
+        self.amp = (self.device.type == "cuda") if config.amp is None else bool(config.amp)
+        self._stop = False
+
+    # ------------------------------------------------------------------ events
+    def emit(self, event: dict) -> None:
+        if self.callback is not None:
+            self.callback(event)
+        if not (self.verbose and self.is_main):
+            return
+        kind = event["type"]
+        if kind == "batch":
+            eta = event.get("eta_s")
+            line = (f"\repoch {event['epoch']}/{event['epochs']} batch {event['batch']}/{event['batches']} "
+                    f"loss {event['loss']:.4f} {event['clips_per_s']:.1f} clips/s"
+                    + (f" ETA {_fmt_time(eta)}" if eta is not None else ""))
+            sys.stderr.write(line.ljust(100)[:100])
+            sys.stderr.flush()
+        elif kind == "epoch":
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.write(
+                f"epoch {event['epoch']}/{event['epochs']}: loss {event['train_loss']:.4f} "
+                f"val mAP {event['val_mAP']:.4f} AUC {event['val_AUC']:.4f} lr {event['lr']:.4g} "
+                f"({event['seconds']:.1f} s){' *best*' if event['best'] else ''}\n")
+        elif kind in ("start", "done", "stopped", "log"):
+            sys.stderr.write(f"{event.get('message', kind)}\n")
+        sys.stderr.flush()
+
+    def request_stop(self) -> None:
+        """Ask the run to stop after saving (GUI "Stop" button; Ctrl-C does the same)."""
+        self._stop = True
+
+    # -------------------------------------------------------------------- data
+    def _prepare_data(self):
+        from .data import FeatureCache, load_dataset
+        from .data.cache import ClipFeatureSet
+
+        cfg = self.cfg
+        fcfg = FeatureConfig.from_dict({**FeatureConfig().to_dict(), **cfg.feature})
+        data_dir = Path(cfg.data)
+        if not data_dir.exists():
+            raise TrainingError(f"{data_dir}: no such dataset folder")
+        train = load_dataset(data_dir, "train", seed=cfg.seed)
+        val = load_dataset(data_dir, "validation", seed=cfg.seed)
+        for name, ds in (("train", train), ("validation", val)):
+            if ds.problems and self.is_main:
+                self.emit({"type": "log", "message": f"{name}: {len(ds.problems)} unusable files left out, e.g. "
+                           + "; ".join(f"{p}: {r}" for p, r in ds.problems[:3])})
+            if len(ds.items) == 0:
+                raise TrainingError(f"{data_dir}: the {name} split holds no usable clips")
+        cache = FeatureCache(cfg.cache_dir or data_dir / ".mmstudio-cache", fcfg)
+        paths = [it.path for it in train.items] + [it.path for it in val.items]
+        if self.is_main:
+            cache.build(paths, workers=cfg.workers, progress=self._cache_progress if self.verbose else None)
+        if self.world > 1:
+            torch.distributed.barrier()
+        # files whose features could not be computed (unreadable audio) are left out and reported
+        for name in ("train", "val"):
+            ds = train if name == "train" else val
+            bad = [i for i, it in enumerate(ds.items) if not cache.contains(it.path)]
+            if bad:
+                if self.is_main:
+                    self.emit({"type": "log", "message": f"{name}: {len(bad)} clips without features left out, "
+                               f"e.g. {ds.items[bad[0]].path}"})
+                keep = ds.subset([i for i in range(len(ds.items)) if i not in set(bad)])
+                train, val = (keep, val) if name == "train" else (train, keep)
+        if len(train.items) == 0 or len(val.items) == 0:
+            raise TrainingError(f"{data_dir}: no usable clips left after computing features")
+        self.fcfg = fcfg
+        self.train_set = ClipFeatureSet(train, cache, fcfg.clip_frames, train=True, seed=cfg.seed)
+        self.val_set = ClipFeatureSet(val, cache, fcfg.clip_frames, train=False)
+        self.stats_set = ClipFeatureSet(train, cache, fcfg.clip_frames, train=False)
+        self.classes = list(train.classes)
+        self.train_labels = train.labels_matrix()
+        self.val_labels = val.labels_matrix()
+
+    def _cache_progress(self, done: int, total: int) -> None:
+        sys.stderr.write(f"\rfeatures {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def _batch(self, dataset, indices, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        feats, labels = [], []
+        for i in indices:
+            item = dataset.get(int(i), epoch=epoch) if hasattr(dataset, "get") else dataset[int(i)]
+            feats.append(item[0])
+            labels.append(item[1])
+        x = torch.stack(feats).to(self.device, non_blocking=True)
+        y = torch.stack(labels).to(self.device, non_blocking=True)
+        return self.normalizer_apply(x), y
+
+    def normalizer_apply(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self._mean) / self._std
+
+    # ------------------------------------------------------------------- model
+    def _build(self):
+        from .data.cache import feature_stats
+
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        overrides = dict(cfg.model)
+        mcfg = make_config(cfg.method, len(self.classes), n_mels=self.fcfg.n_mels,
+                           frame_hop_s=self.fcfg.frame_hop_s, **overrides)
+        self.model = SoundEventModel(mcfg).to(self.device)
+        self.normalizer = feature_stats(self.stats_set)
+        self._mean = torch.as_tensor(self.normalizer.mean, device=self.device)[:, None]
+        self._std = torch.as_tensor(self.normalizer.std, device=self.device)[:, None]
+        self.weights = class_weights(self.train_labels, mcfg.class_weight_beta).to(self.device)
+        self.net = self.model
+        if self.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                   weight_decay=cfg.weight_decay)
+        self.sched = torch.optim.lr_scheduler.StepLR(self.opt, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.device.type == "cuda")
+
+    # ------------------------------------------------------------- checkpoint
+    def _state(self, epoch: int, batch: int, best: dict, history: list) -> dict:
+        return {
+            "format": "mmstudio-checkpoint-1",
+            "config": json.dumps(self.cfg.to_dict()),
+            "epoch": epoch, "batch": batch,
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "best": json.dumps(best),
+            "history": json.dumps(history),
+        }
+
+    def _save_checkpoint(self, epoch: int, batch: int, best: dict, history: list) -> None:
+        if self.is_main:
+            _atomic_torch_save(self._state(epoch, batch, best, history), self.out / CHECKPOINT)
+
+    def _load_checkpoint(self) -> tuple[int, int, dict, list]:
+        path = self.out / CHECKPOINT
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+        except Exception as exc:
+            raise TrainingError(f"{path}: cannot resume from this checkpoint ({exc})") from None
+        saved = json.loads(state["config"])
+        current = json.loads(json.dumps(self.cfg.to_dict()))
+        for key in ("method", "model", "feature", "data", "seed", "batch_size"):
+            if saved.get(key) != current.get(key):
+                raise TrainingError(f"cannot resume: {key} differs from the run's ({saved.get(key)!r})")
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.sched.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        return int(state["epoch"]), int(state["batch"]), json.loads(state["best"]), json.loads(state["history"])
+
+    # -------------------------------------------------------------- evaluate
+    @torch.no_grad()
+    def predict_set(self, dataset) -> np.ndarray:
+        """Clip-level predictions (N x C) of the current model on a feature set."""
+        self.model.eval()
+        out = []
+        for start in range(0, len(dataset), self.cfg.batch_size):
+            idx = range(start, min(len(dataset), start + self.cfg.batch_size))
+            x, _ = self._batch(dataset, idx, epoch=0)
+            out.append(self.model(x).predictions.float().cpu().numpy())
+        self.model.train()
+        return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
+
+    def _bundle(self, thresholds=None, extra: dict | None = None) -> ModelBundle:
+        import copy
+
+        model = copy.deepcopy(self.model).cpu().eval()
+        prov = {
+            "trained_with": "mmnet train",
+            "data": str(Path(self.cfg.data).resolve()),
+            "train_clips": len(self.train_set), "validation_clips": len(self.val_set),
+            "config": self.cfg.to_dict(),
+            "torch": torch.__version__,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        prov.update(extra or {})
+        return ModelBundle(model, self.fcfg, self.classes, self.normalizer, thresholds, prov)
+
+    # -------------------------------------------------------------------- run
+    def run(self, resume: bool = False) -> dict:
+        from .metrics import tagging_metrics, tune_thresholds
+
+        cfg = self.cfg
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+        self._prepare_data()
+        self._build()
+        start_epoch, start_batch, best, history = 0, 0, {"mAP": -1.0, "epoch": -1}, []
+        if resume:
+            if not (self.out / CHECKPOINT).exists():
+                raise TrainingError(f"{self.out}: nothing to resume (no {CHECKPOINT})")
+            start_epoch, start_batch, best, history = self._load_checkpoint()
+        elif (self.out / CHECKPOINT).exists():
+            raise TrainingError(f"{self.out} already holds a run; use --resume to continue it or another --out")
+        if self.is_main:
+            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        writer = self._tensorboard()
+        n = len(self.train_set)
+        per_rank = max(1, cfg.batch_size // self.world)
+        n_batches = math.ceil(n / (per_rank * self.world))
+        if cfg.max_batches:
+            n_batches = min(n_batches, cfg.max_batches)
+        self.emit({"type": "start", "epochs": cfg.epochs, "batches": n_batches, "clips": n,
+                   "message": f"training {cfg.method} on {n} clips ({len(self.classes)} classes), "
+                              f"{cfg.epochs} epochs, device {self.device}"
+                              + (f", {self.world} processes" if self.world > 1 else "")})
+        t_run = time.time()
+        clips_done = 0
+        epoch, b = start_epoch, start_batch
+        self.model.train()
+        try:
+            for epoch in range(start_epoch, cfg.epochs):
+                t0 = time.time()
+                perm = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch))
+                losses = []
+                first = start_batch if epoch == start_epoch else 0
+                for b in range(first, n_batches):
+                    if self._stop:
+                        raise KeyboardInterrupt
+                    chunk = perm[b * per_rank * self.world:(b + 1) * per_rank * self.world]
+                    idx = chunk[self.rank::self.world]
+                    if len(idx) == 0:
+                        continue
+                    x, y = self._batch(self.train_set, idx, epoch)
+                    with torch.autocast(self.device.type, enabled=self.amp, dtype=torch.float16
+                                        if self.device.type == "cuda" else torch.bfloat16):
+                        out = self.net(x)
+                    loss, parts = method_loss(_float_output(out), y, self.model.config, self.weights)
+                    if not torch.isfinite(loss):
+                        raise TrainingError(f"the loss became {float(loss)} at epoch {epoch + 1}, batch {b + 1}: "
+                                            "lower the learning rate (--lr)")
+                    self.opt.zero_grad(set_to_none=True)
+                    self.scaler.scale(loss).backward()
+                    self.scaler.step(self.opt)
+                    self.scaler.update()
+                    losses.append(float(loss.detach()))
+                    clips_done += len(idx) * self.world
+                    elapsed = time.time() - t_run
+                    rate = clips_done / max(elapsed, 1e-6)
+                    remaining = ((cfg.epochs - epoch - 1) * n_batches + (n_batches - b - 1)) * per_rank * self.world
+                    self.emit({"type": "batch", "epoch": epoch + 1, "epochs": cfg.epochs, "batch": b + 1,
+                               "batches": n_batches, "loss": losses[-1], "parts": parts,
+                               "clips_per_s": rate, "eta_s": remaining / rate if rate > 0 else None})
+                start_batch = 0
+                lr = self.opt.param_groups[0]["lr"]
+                self.sched.step()
+                # validation (every rank computes it; cheap next to training)
+                val_pred = self.predict_set(self.val_set)
+                m = tagging_metrics(self.val_labels, val_pred, classes=self.classes)
+                row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                       "val_mAP": _num(m["mAP"]), "val_AUC": _num(m["AUC"]),
+                       "val_F1_class_mean": _num(m["F1_class_mean"]), "lr": lr,
+                       "seconds": time.time() - t0}
+                is_best = row["val_mAP"] > best["mAP"]
+                if is_best:
+                    best = {"mAP": row["val_mAP"], "epoch": epoch + 1}
+                    if self.is_main:
+                        save_model(self._bundle(extra={"epoch": epoch + 1, "val_mAP": row["val_mAP"]}),
+                                   self.out / "best.safetensors")
+                history.append(row)
+                if self.is_main:
+                    self._write_metrics(history)
+                    if writer is not None:
+                        for k, v in row.items():
+                            if k != "epoch":
+                                writer.add_scalar(k, v, epoch + 1)
+                self._save_checkpoint(epoch + 1, 0, best, history)
+                self.emit({"type": "epoch", **row, "epochs": cfg.epochs, "best": is_best})
+        except KeyboardInterrupt:
+            self._save_checkpoint(epoch, b, best, history)
+            self.emit({"type": "stopped", "epoch": epoch,
+                       "message": f"stopped; checkpoint saved in {self.out / CHECKPOINT} (continue with --resume)"})
+            if writer is not None:
+                writer.close()
+            return {"stopped": True, "epoch": epoch, "best": best}
+        if writer is not None:
+            writer.close()
+        self.ddp_check = {"world_size": self.world, "ranks_agree": self._ranks_agree()}
+        summary = self._export(best, tune_thresholds, tagging_metrics)
+        self.emit({"type": "done", **summary, "message": f"done: best epoch {best['epoch']} "
+                   f"(validation mAP {best['mAP']:.4f}); model written to {self.out / 'model.safetensors'}"})
+        return summary
+
+    def _ranks_agree(self) -> bool:
+        """With several processes: whether every rank ends with the same weights (DDP keeps them in sync)."""
+        if self.world == 1:
+            return True
+        vec = torch.cat([p.detach().double().reshape(-1) for p in self.model.parameters()]).cpu()
+        pos = torch.arange(len(vec), dtype=torch.float64)
+        mine = torch.stack([vec.sum(), vec.abs().sum(), (vec * pos).sum() / len(vec)])
+        gathered = [torch.zeros_like(mine) for _ in range(self.world)]
+        torch.distributed.all_gather(gathered, mine)
+        return all(torch.allclose(g, gathered[0], rtol=1e-9, atol=1e-9) for g in gathered)
+
+    def _export(self, best: dict, tune_thresholds, tagging_metrics) -> dict:
+        """Reload the best epoch, tune class thresholds on the validation split, write model.safetensors."""
+        from .modelfile import load_bundle
+
+        summary = {"best_epoch": best["epoch"], "val_mAP": best["mAP"], "model": str(self.out / "model.safetensors")}
+        if not self.is_main:
+            return summary
+        best_path = self.out / "best.safetensors"
+        bundle = load_bundle(best_path)
+        self.model.load_state_dict(bundle.model.state_dict())
+        val_pred = self.predict_set(self.val_set)
+        thresholds = tune_thresholds(self.val_labels, val_pred)
+        m = tagging_metrics(self.val_labels, val_pred, thresholds=thresholds, classes=self.classes)
+        extra = {"epoch": best["epoch"], "val_mAP": _num(m["mAP"]), "val_F1_class_mean": _num(m["F1_class_mean"]),
+                 "thresholds_tuned_on": "validation", **getattr(self, "ddp_check", {})}
+        save_model(self._bundle(thresholds, extra), self.out / "model.safetensors")
+        summary["val_F1_class_mean_tuned"] = _num(m["F1_class_mean"])
+        return summary
+
+    def _write_metrics(self, history: list) -> None:
+        path = self.out / "metrics.csv"
+        tmp = path.with_name(".metrics.csv.tmp")
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(history[0].keys()))
+            w.writeheader()
+            w.writerows(history)
+        os.replace(tmp, path)
+
+    def _tensorboard(self):
+        if not self.is_main:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except Exception:
+            return None
+        return SummaryWriter(str(self.out / "tensorboard"))
+
+
+def _float_output(out):
+    """Autocast outputs in float32 for the losses (BCE in half precision is unsafe)."""
+    if out.clip_probs.dtype == torch.float32:
+        return out
+    import copy
+
+    out = copy.copy(out)
+    for name in ("clip_probs", "clip_logits", "ensemble_probs", "ensemble_logits"):
+        v = getattr(out, name)
+        if v is not None:
+            setattr(out, name, v.float())
+    scales = []
+    for s in out.scales:
+        s = copy.copy(s)
+        for name in ("segment_probs", "segment_logits", "attention", "class_attention", "head_logits"):
+            v = getattr(s, name)
+            if v is not None:
+                setattr(s, name, v.float())
+        scales.append(s)
+    out.scales = scales
+    return out
+
+
+def _num(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+# ------------------------------------------------------------------------ CLI
+def add_arguments(p) -> None:
+    p.add_argument("--data", required=True, help="dataset folder (DESED-style, see README)")
+    p.add_argument("--method", default="mmnet", choices=METHODS)
+    p.add_argument("--out", required=True, help="run folder (created)")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--lr-step", type=int, default=30, help="divide the learning rate every N epochs")
+    p.add_argument("--lr-gamma", type=float, default=0.1, help="factor applied every --lr-step epochs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda when available)")
+    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--cache", default=None, help="feature cache folder (default DATA/.mmstudio-cache)")
+    p.add_argument("--workers", type=int, default=2, help="processes computing the feature cache")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--max-batches", type=int, default=None, help="batches per epoch (quick runs)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="model option, e.g. --set heads=8 --set variant=authors-code --set mu=0.5 "
+                        "(any ModelConfig field; repeatable)")
+
+
+def parse_sets(items: list[str]) -> dict:
+    """KEY=VALUE strings -> dict with JSON-parsed values where possible."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v
+    return out
+
+
+def run(args) -> int:
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and args.device != "cpu" else "gloo"
+        torch.distributed.init_process_group(backend)
+    cfg = TrainConfig(data=args.data, method=args.method, epochs=args.epochs, batch_size=args.batch_size,
+                      lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, lr_step=args.lr_step,
+                      lr_gamma=args.lr_gamma, seed=args.seed, device=args.device,
+                      amp=False if args.no_amp else None, cache_dir=args.cache, workers=args.workers,
+                      model=parse_sets(args.set), max_batches=args.max_batches)
+    try:
+        summary = Trainer(cfg, args.out).run(resume=args.resume)
+    except TrainingError as exc:
+        print(f"mmnet train: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if distributed and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    return 130 if summary.get("stopped") else 0

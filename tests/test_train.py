@@ -1,0 +1,139 @@
+"""Real training on tiny synthetic data: run folder, resume, stop, CLI, evaluation, DDP."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.train import TrainConfig, Trainer, TrainingError
+from tests.conftest import TINY
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from engine.data.synth import generate
+
+    root = tmp_path_factory.mktemp("synth")
+    generate(root, n_train=16, n_test=6, n_validation=6, seed=7)
+    return root
+
+
+def _config(data, **kw):
+    base = dict(data=str(data), method="mmnet", epochs=2, batch_size=8, lr=0.05, lr_step=1, seed=3,
+                model=dict(TINY), workers=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _weights(run: Path) -> dict:
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    return state["model"]
+
+
+def test_training_writes_a_complete_run(tiny_data, tmp_path):
+    events = []
+    run = tmp_path / "run"
+    summary = Trainer(_config(tiny_data), run, callback=events.append, verbose=False).run()
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("epoch") == 2
+    assert {e["batch"] for e in events if e["type"] == "batch"} == {1, 2}
+    for name in ("config.json", "metrics.csv", "checkpoint.pt", "best.safetensors", "model.safetensors"):
+        assert (run / name).exists(), name
+    rows = (run / "metrics.csv").read_text().strip().splitlines()
+    assert rows[0].startswith("epoch,train_loss,val_mAP") and len(rows) == 3
+    from engine.modelfile import read_metadata
+
+    meta = read_metadata(run / "model.safetensors")
+    assert meta["provenance"]["thresholds_tuned_on"] == "validation"
+    assert meta["provenance"]["epoch"] == summary["best_epoch"]
+    assert len(meta["thresholds"]) == len(meta["classes"]) >= 10
+    # the learning rate was divided by 10 after epoch 1
+    lrs = [float(r.split(",")[5]) for r in rows[1:]]
+    assert lrs == pytest.approx([0.05, 0.005])
+
+
+def test_stop_and_resume_give_the_uninterrupted_run(tiny_data, tmp_path):
+    straight = tmp_path / "straight"
+    Trainer(_config(tiny_data), straight, verbose=False).run()
+
+    stopped = tmp_path / "stopped"
+    trainer = Trainer(_config(tiny_data), stopped, verbose=False)
+
+    def stop_mid_epoch_2(event):
+        if event["type"] == "batch" and event["epoch"] == 2 and event["batch"] == 1:
+            trainer.request_stop()
+
+    trainer.callback = stop_mid_epoch_2
+    assert trainer.run()["stopped"]
+    state = torch.load(stopped / "checkpoint.pt", weights_only=True)
+    assert (state["epoch"], state["batch"]) == (1, 1)  # in epoch 2 (index 1), after its first batch
+    with pytest.raises(TrainingError, match="already holds a run"):
+        Trainer(_config(tiny_data), stopped, verbose=False).run()
+    Trainer(_config(tiny_data), stopped, verbose=False).run(resume=True)
+    a, b = _weights(straight), _weights(stopped)
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+
+
+def test_damaged_checkpoint_and_bad_data_are_clear_errors(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(b"\x80\x04not a checkpoint")
+    with pytest.raises(TrainingError, match="cannot resume"):
+        Trainer(_config(tiny_data), run, verbose=False).run(resume=True)
+    with pytest.raises(TrainingError, match="no such dataset"):
+        Trainer(_config(tmp_path / "nowhere"), tmp_path / "r2", verbose=False).run()
+
+
+def test_cli_train_then_evaluate(tiny_data, tmp_path):
+    run = tmp_path / "cli-run"
+    sets = sum((["--set", f"{k}={json.dumps(v)}"] for k, v in TINY.items()), [])
+    proc = subprocess.run([sys.executable, "-m", "engine", "train", "--data", str(tiny_data), "--method",
+                           "resnet-att", "--out", str(run), "--epochs", "1", "--batch-size", "8", "--lr", "0.05",
+                           "--seed", "1", *sets], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert (run / "model.safetensors").exists()
+    assert "epoch 1/1" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "engine", "evaluate", str(run / "model.safetensors"), "--data",
+                           str(tiny_data), "--split", "test", "--json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    for key in ("mAP", "AUC", "F1_class_mean", "F1_micro", "segment_ER", "segment_F1", "event_F1"):
+        assert key in result, key
+    assert result["clips"] == 6 and result["method"] == "resnet-att"
+
+
+def test_distributed_two_cpu_processes_agree(tiny_data, tmp_path):
+    run = tmp_path / "ddp"
+    sets = sum((["--set", f"{k}={json.dumps(v)}"] for k, v in TINY.items()), [])
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                           "--master-port", "29533", "-m", "engine", "train", "--data", str(tiny_data),
+                           "--method", "mmnet", "--out", str(run), "--epochs", "1", "--batch-size", "8",
+                           "--device", "cpu", *sets], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    from engine.modelfile import read_metadata
+
+    prov = read_metadata(run / "model.safetensors")["provenance"]
+    assert prov["world_size"] == 2 and prov["ranks_agree"] is True
+
+
+def test_reproduce_quick(tmp_path):
+    """The reproduction pipeline end to end at its --quick size (1 seed, 2 systems)."""
+    from engine.reproduce import run_reproduction
+
+    summary = run_reproduction(tmp_path, systems=["resnet-mean", "mmnet[heads=8,micro_hidden=32]"], seeds=(0,),
+                               quick=True, log=lambda m: None)
+    assert set(summary["rows"]) == {"resnet-mean", "mmnet[heads=8,micro_hidden=32]",
+                                    "mmnet[heads=8,micro_hidden=32] without EP"}
+    text = (tmp_path / "results.md").read_text()
+    assert "| resnet-mean |" in text and "without EP" in text
+    assert (tmp_path / "ap_vs_duration.png").stat().st_size > 1000
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert {r["system"] for r in runs} >= {"resnet-mean", "mmnet[heads=8,micro_hidden=32] without EP"}
