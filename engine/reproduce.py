@@ -7,8 +7,8 @@
 3. evaluates each on the test split (``mmnet evaluate``); M&mnet is evaluated with and
    without the ensemble prediction (eq. 9) from the same training run;
 4. writes OUT/results.md (a table shaped like the paper's Table 1, mean and spread over
-   seeds), OUT/results.json, and OUT/ap_vs_duration.png (per-class AP against median event
-   duration, the paper's Figure 4 question).
+   seeds), OUT/results.json, and OUT/results-ap_vs_duration.png (per-class AP against median
+   event duration, the paper's Figure 4 question); ``--tag T`` names them results-T.*.
 
 A system is a method name with optional model options in brackets, e.g.
 ``mmnet[attention_scale=unit]`` or ``mmnet[variant=authors-code]``, so formulations can be
@@ -28,7 +28,7 @@ import numpy as np
 DEFAULT_SYSTEMS = ["resnet-mean", "resnet-att", "mmnet", "mmnet-ms"]
 
 # Sized so the full reproduction (4 systems x 3 seeds) fits in 2 hours on a 2-core CPU.
-FULL = dict(n_train=500, n_validation=100, n_test=200, epochs=20, lr_step=8, batch_size=32, lr=0.05)
+FULL = dict(n_train=400, n_validation=100, n_test=200, epochs=12, lr_step=5, batch_size=32, lr=0.05)
 QUICK = dict(n_train=24, n_validation=8, n_test=8, epochs=1, lr_step=1, batch_size=8, lr=0.05)
 
 
@@ -48,7 +48,7 @@ def _slug(spec: str) -> str:
 
 
 def run_reproduction(out: str | Path, *, systems=None, seeds=(0, 1, 2), quick: bool = False,
-                     settings: dict | None = None, data_seed: int = 1234, log=print) -> dict:
+                     settings: dict | None = None, data_seed: int = 1234, tag: str = "", log=print) -> dict:
     from .data.synth import generate
     from .evaluate import evaluate
     from .models import build, count_parameters
@@ -102,10 +102,11 @@ def run_reproduction(out: str | Path, *, systems=None, seeds=(0, 1, 2), quick: b
     summary.update({"settings": cfg, "seeds": list(seeds), "systems": systems,
                     "wall_seconds": round(time.time() - t_start, 1),
                     "command": "mmnet reproduce " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["reproduce"] else None})
-    (out / "results.json").write_text(json.dumps({"summary": summary, "runs": results}, indent=1, default=float))
-    (out / "results.md").write_text(results_markdown(summary, results))
-    plot_ap_vs_duration(results, out / "ap_vs_duration.png")
-    log(f"results written to {out / 'results.md'} ({summary['wall_seconds'] / 60:.1f} min)")
+    name = f"results-{tag}" if tag else "results"
+    (out / f"{name}.json").write_text(json.dumps({"summary": summary, "runs": results}, indent=1, default=float))
+    plot_ap_vs_duration(results, out / f"{name}-ap_vs_duration.png")
+    (out / f"{name}.md").write_text(results_markdown(summary, results, f"{name}-ap_vs_duration.png"))
+    log(f"results written to {out / (name + '.md')} ({summary['wall_seconds'] / 60:.1f} min)")
     return summary
 
 
@@ -151,7 +152,7 @@ def aggregate(results: list[dict], params: dict) -> dict:
     return {"rows": rows, "median_durations": durations}
 
 
-def results_markdown(summary: dict, results: list[dict]) -> str:
+def results_markdown(summary: dict, results: list[dict], plot: str = "ap_vs_duration.png") -> str:
     s = summary.get("settings", {})
     lines = ["# Reproduction on the synthetic transient-event benchmark", ""]
     if summary.get("command"):
@@ -176,7 +177,7 @@ def results_markdown(summary: dict, results: list[dict]) -> str:
               "events of the 0.18 s scale.", ""]
     durations = summary.get("median_durations") or {}
     if durations:
-        lines += ["## Per-class AP against median event duration", "", "![AP vs duration](ap_vs_duration.png)", ""]
+        lines += ["## Per-class AP against median event duration", "", f"![AP vs duration]({plot})", ""]
         systems = list(summary["rows"])
         lines += ["| class | median duration (s) | " + " | ".join(systems) + " |",
                   "|" + "---|" * (2 + len(systems))]
@@ -225,6 +226,7 @@ def plot_ap_vs_duration(results: list[dict], path: Path) -> None:
 def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="folder for data, runs and results")
     p.add_argument("--quick", action="store_true", help="tiny sizes for a smoke test (minutes)")
+    p.add_argument("--tag", default="", help="name the results results-TAG.md/.json (several comparisons in one folder)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--systems", nargs="+", default=DEFAULT_SYSTEMS,
                    help="methods, optionally with options: mmnet[attention_scale=unit]")
@@ -236,5 +238,5 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     settings = {k: getattr(args, k) for k in FULL if getattr(args, k, None) is not None}
     run_reproduction(args.out, systems=args.systems, seeds=tuple(args.seeds), quick=args.quick, settings=settings,
-                     log=lambda m: print(m, file=sys.stderr, flush=True))
+                     tag=args.tag, log=lambda m: print(m, file=sys.stderr, flush=True))
     return 0

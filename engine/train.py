@@ -117,6 +117,8 @@ class Trainer:
         if not (self.verbose and self.is_main):
             return
         kind = event["type"]
+        if kind == "batch" and not sys.stderr.isatty():
+            return  # a log file gets one line per epoch, not a progress bar
         if kind == "batch":
             eta = event.get("eta_s")
             line = (f"\repoch {event['epoch']}/{event['epochs']} batch {event['batch']}/{event['batches']} "
@@ -125,7 +127,8 @@ class Trainer:
             sys.stderr.write(line.ljust(100)[:100])
             sys.stderr.flush()
         elif kind == "epoch":
-            sys.stderr.write("\r" + " " * 100 + "\r")
+            if sys.stderr.isatty():
+                sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.write(
                 f"epoch {event['epoch']}/{event['epochs']}: loss {event['train_loss']:.4f} "
                 f"val mAP {event['val_mAP']:.4f} AUC {event['val_AUC']:.4f} lr {event['lr']:.4g} "
@@ -183,9 +186,10 @@ class Trainer:
         self.val_labels = val.labels_matrix()
 
     def _cache_progress(self, done: int, total: int) -> None:
-        sys.stderr.write(f"\rfeatures {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\rfeatures {done}/{total}" + ("\n" if done == total else ""))
+        elif done == total:
+            sys.stderr.write(f"features of {total} clips ready\n")
         sys.stderr.flush()
 
     def _batch(self, dataset, indices, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:

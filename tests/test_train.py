@@ -134,6 +134,6 @@ def test_reproduce_quick(tmp_path):
                                     "mmnet[heads=8,micro_hidden=32] without EP"}
     text = (tmp_path / "results.md").read_text()
     assert "| resnet-mean |" in text and "without EP" in text
-    assert (tmp_path / "ap_vs_duration.png").stat().st_size > 1000
+    assert (tmp_path / "results-ap_vs_duration.png").stat().st_size > 1000
     runs = json.loads((tmp_path / "results.json").read_text())["runs"]
     assert {r["system"] for r in runs} >= {"resnet-mean", "mmnet[heads=8,micro_hidden=32] without EP"}

@@ -56,7 +56,7 @@ Long:
 Backgrounds (one per clip): ``pink`` and ``brown`` noise, ``babble`` (speech-shaped noise with syllabic
 amplitude modulation), ``hum`` (50 or 60 Hz mains hum and harmonics over a faint noise floor),
 ``quiet_room`` (a very low, dark noise floor). The background lies between -42 and -26 dBFS RMS
-(-62 to -52 for the quiet room); each event's RMS over its extent is -5 to +15 dB relative to it
+(-62 to -52 for the quiet room); each event's RMS over its extent is 0 to +20 dB relative to it
 (relative to -42 dBFS at least). Clips hold 0 to 4 events of distinct classes (10% none),
 placed uniformly at random, overlaps allowed. A clip whose peak would exceed 0.98 is scaled down.
 
@@ -86,7 +86,7 @@ F32 = np.float32
 SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
 SYNTH_VERSION = 1
 EVENT_COUNT_P = (0.10, 0.25, 0.30, 0.20, 0.15)   # P(0..4 events in a clip)
-EBR_DB = (-5.0, 15.0)
+EBR_DB = (0.0, 20.0)
 
 
 # ----------------------------------------------------------------------------- helpers
