@@ -89,14 +89,7 @@ class Predictor:
     def forward_features(self, feats: torch.Tensor, ensemble: bool | None = None) -> ModelOutput:
         """Standardize and run the network: feats B x n_mels x T (unstandardized log-mel)."""
         x = self.bundle.normalizer.apply(feats.to(self.device, torch.float32))
-        cfg = self.model.config
-        keep = cfg.ensemble
-        if ensemble is not None:
-            cfg.ensemble = bool(ensemble)
-        try:
-            return self.model(x)
-        finally:
-            cfg.ensemble = keep
+        return self.model(x, ensemble=ensemble)
 
     def analyze(self, path_or_samples, sr: int | None = None, *, ensemble: bool | None = None,
                 keep_features: bool = False, batch_size: int = 8, block_s: float = 60.0,

@@ -87,6 +87,9 @@ def save_model(bundle: ModelBundle, path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=meta)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a model file is an ordinary document
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

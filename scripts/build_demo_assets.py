@@ -11,7 +11,7 @@
 4. picks the demo clip: the test clip with the most distinct events that mixes
    transient and long classes, written to assets/demo/demo.wav with its ground
    truth in assets/demo/demo_strong.tsv.
-About 10 minutes on a 2-core CPU.
+About 15 minutes on a 2-core CPU.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default=str(ROOT / "runs" / "demo-assets"))
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--methods", nargs="+", default=["resnet-att", "mmnet-ms"])
     args = ap.parse_args()
     work = Path(args.work)
@@ -56,7 +56,7 @@ def main() -> int:
         run = work / method
         t0 = time.time()
         if not (run / "model.safetensors").exists():
-            cfg = TrainConfig(data=str(data), method=method, epochs=args.epochs, batch_size=32, lr=0.05,
+            cfg = TrainConfig(data=str(data), method=method, epochs=args.epochs, batch_size=16, lr=0.05,
                               lr_step=max(1, args.epochs * 2 // 5), seed=0,
                               model={**DEMO_SIZE, **METHOD_OPTIONS.get(method, {})},
                               cache_dir=str(work / "cache"))

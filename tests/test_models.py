@@ -68,6 +68,7 @@ def test_ensemble_is_eq_9_and_can_be_switched_off():
         y_att = (alpha[..., None] * s.segment_probs).sum(dim=1)
         expected = 0.3 * out.clip_probs + 0.7 * y_att
         assert torch.allclose(out.ensemble_probs, expected, atol=1e-6)
+        assert model(x, ensemble=False).ensemble_probs is None
         model.config.ensemble = False
         assert model(x).ensemble_probs is None
 

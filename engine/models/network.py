@@ -200,8 +200,10 @@ class SoundEventModel(nn.Module):
         """Seconds per segment at each scale, in output order."""
         return [s * self.config.frame_hop_s for _, _, s in self.scale_specs]
 
-    def forward(self, feats: torch.Tensor) -> ModelOutput:
+    def forward(self, feats: torch.Tensor, ensemble: bool | None = None) -> ModelOutput:
+        """ensemble: compute eq. 9 (None: as configured; False: "M&mnet without EP")."""
         cfg = self.config
+        use_ensemble = cfg.ensemble if ensemble is None else bool(ensemble)
         kind = cfg.kind
         t_in = feats.shape[-1]
         pad = (-t_in) % self.stride
@@ -267,9 +269,9 @@ class SoundEventModel(nn.Module):
                                       segment_logits=seg_logits, attention=a, head_logits=head_logits))
         out = ModelOutput(clip_probs=torch.sigmoid(macro_logits), clip_logits=macro_logits, scales=scales,
                           primary_scale=len(self.backbone.channels) - 1 if cfg.multiscale else 0)
-        if cfg.ensemble or cfg.clip_loss_on == "ensemble":
+        if use_ensemble or (self.training and cfg.clip_loss_on == "ensemble"):
             out.ensemble_probs, out.ensemble_logits = self.ensemble(out)
-            if not cfg.ensemble and not self.training:
+            if not use_ensemble and not self.training:
                 out.ensemble_probs = out.ensemble_logits = None
         return out
 
