@@ -103,23 +103,25 @@ class Analysis:
         return self.scales[which]
 
     def events(self, thresholds: Sequence[float] | float | None = None, *, scale: int | str | None = None,
-               median_s: float = 0.0, min_duration_s: float = 0.0, min_gap_s: float = 0.0,
-               gate_with_clip: bool = True) -> list[Event]:
+               segment_threshold: Sequence[float] | float = 0.5, median_s: float = 0.0,
+               min_duration_s: float = 0.0, min_gap_s: float = 0.0, gate_with_clip: bool = True) -> list[Event]:
         """Events as (onset s, offset s, label, score), sorted by onset.
 
-        A class is active in a segment where its segment probability reaches the
-        class threshold (``thresholds``: one value, one per class, or None for
-        the model's). ``median_s``: median filter length over time; gaps shorter
-        than ``min_gap_s`` are bridged; events shorter than ``min_duration_s``
-        are dropped. With ``gate_with_clip`` a class is only detected inside
-        windows whose clip-level probability reaches its threshold (tagging gates
-        detection, as in DCASE systems). The score is the event's peak segment
+        Tagging gates detection, as in DCASE systems: with ``gate_with_clip`` a
+        class is only detected inside windows whose clip-level probability
+        reaches its tagging threshold (``thresholds``: one value, one per class,
+        or None for the model's tuned class thresholds). Inside, a class is
+        active in the segments whose probability reaches ``segment_threshold``
+        (one value or one per class). ``median_s``: median filter length over
+        time; gaps shorter than ``min_gap_s`` are bridged; events shorter than
+        ``min_duration_s`` are dropped. The score is the event's peak segment
         probability. Models without a segment level give one event per window
         and tagged class, spanning the window.
         """
         thr = self._thresholds(thresholds)
         if not self.scales:
             return self._window_events(thr)
+        seg_thr = np.broadcast_to(np.asarray(segment_threshold, np.float32), (len(self.classes),))
         sc = self.scale(scale)
         probs = sc.segment_probs
         if median_s > 0:
@@ -129,7 +131,7 @@ class Analysis:
             size += 1 - size % 2
             if size > 1:
                 probs = median_filter(probs, size=(size, 1), mode="nearest")
-        active = probs >= thr[None, :]
+        active = probs >= seg_thr[None, :]
         if gate_with_clip:
             active &= self._window_gate(sc.times, thr)
         if min_gap_s > 0:

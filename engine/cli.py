@@ -38,8 +38,10 @@ def _add_predict(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", help="audio files or folders (searched recursively)")
     parser.add_argument("--format", choices=("json", "tsv"), default="json",
                         help="json: one object per file per line; tsv: DCASE events (default json)")
-    parser.add_argument("--threshold", type=float, default=None, help="one threshold for all classes "
-                        "(default: the model's tuned class thresholds)")
+    parser.add_argument("--threshold", type=float, default=None, help="one tagging threshold for all classes "
+                        "(default: the model's class thresholds, tuned on validation data)")
+    parser.add_argument("--segment-threshold", type=float, default=0.5,
+                        help="segment probability that marks a tagged class active (default 0.5)")
     parser.add_argument("--scale", default=None, help="scale (index or name) events are read from "
                         "(default: the last backbone stage, 0.18 s)")
     parser.add_argument("--median", type=float, default=0.0, help="median filter length in seconds")
@@ -69,8 +71,8 @@ def _run_predict(args) -> int:
         for f in files:
             try:
                 analysis = predictor.analyze(f, ensemble=False if args.no_ensemble else None)
-                events = analysis.events(args.threshold, scale=scale, median_s=args.median,
-                                         min_duration_s=args.min_duration)
+                events = analysis.events(args.threshold, scale=scale, segment_threshold=args.segment_threshold,
+                                         median_s=args.median, min_duration_s=args.min_duration)
             except AudioError as exc:
                 print(f"mmnet: {exc}", file=sys.stderr)
                 failures += 1

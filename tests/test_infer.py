@@ -80,6 +80,9 @@ def test_events_thresholds_gating_and_filters():
     a = _analysis(probs, clip=[0.9, 0.9])
     assert a.events() == [Event(0.0, 1.0, "a", 0.9), Event(0.5, 2.0, "b", 0.7),
                           Event(1.5, 2.0, "a", 0.9), Event(2.5, 3.0, "a", 0.7)]
+    # the segment threshold is separate from the tagging thresholds
+    assert [e for e in a.events(segment_threshold=0.75) if e.label == "b"] == []
+    assert a.events(thresholds=0.95) == []
     # tagging gates detection: class b is not tagged at clip level
     gated = _analysis(probs, clip=[0.9, 0.1]).events()
     assert {e.label for e in gated} == {"a"}
@@ -107,7 +110,7 @@ def test_cli_predict_json_and_tsv(tiny_model_file, tmp_path, audio_3s):
     for e in obj["events"]:
         assert set(e) == {"onset", "offset", "label", "score"}
     tsv = subprocess.run([sys.executable, "-m", "engine", "predict", model, str(tmp_path), "--format", "tsv",
-                          "--threshold", "0.0"], capture_output=True, text=True, timeout=300)
+                          "--threshold", "0.0", "--segment-threshold", "0.0"], capture_output=True, text=True, timeout=300)
     lines = tsv.stdout.strip().splitlines()
     assert lines[0] == "filename\tonset\toffset\tevent_label"
     assert len(lines) > 1 and all(l.split("\t")[0] == "clip.wav" for l in lines[1:])
