@@ -1,0 +1,171 @@
+"""Two models side by side on the same clip, and a per-class table of their clip probabilities.
+
+The two columns are x-linked and share their colour levels (one colour bar
+drives both spectrograms; d_t is always drawn on [0, 1]).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+from .. import theme
+from .attention import AttentionPane
+from .events import EventsPane
+from .panel import TimePanel
+from .predictions import SegmentHeatmapPane
+from .spectrogram import SpectrogramPane, make_colorbar
+
+
+class ComparePanes(TimePanel):
+    def __init__(self, doc, parent=None):
+        super().__init__(doc, parent)
+        g = self.graphics.ci
+        self.headers = {}
+        self.columns = {}
+        for col, slot in enumerate(("A", "B")):
+            head = pg.LabelItem("", size="10pt")
+            g.addItem(head, row=0, col=col)
+            self.headers[slot] = head
+            spec = SpectrogramPane(doc, slot, title=False)
+            heat = SegmentHeatmapPane(doc, slot)
+            att = AttentionPane(doc, slot)
+            ev = EventsPane(doc, (slot,))
+            self.columns[slot] = (spec, heat, att, ev)
+            for r, pane in enumerate((spec, heat, att, ev), start=1):
+                g.addItem(pane, row=r, col=col)
+                self.register(pane)
+                if pane is not ev and pane is not spec:
+                    pane.hideAxis("bottom")
+        for r, s in zip(range(1, 5), (38, 24, 18, 20)):
+            g.layout.setRowStretchFactor(r, s)
+        g.layout.setRowStretchFactor(0, 1)
+        g.layout.setColumnStretchFactor(0, 1)         # both columns the same width: same seconds per pixel
+        g.layout.setColumnStretchFactor(1, 1)
+        self.spec_bar = make_colorbar([self.columns["A"][0].image, self.columns["B"][0].image],
+                                      levels=doc.spec_levels or (0, 10), label="log-mel")
+        g.addItem(self.spec_bar, row=1, col=2)
+        self.heat_bar = pg.ColorBarItem(values=(0, 1), colorMap=theme.HEATMAP_CMAP, width=12, interactive=False,
+                                        label="d_t")
+        self.heat_bar.setImageItem([self.columns["A"][1].image, self.columns["B"][1].image])
+        g.addItem(self.heat_bar, row=2, col=2)
+        self._guard = False
+        self.spec_bar.sigLevelsChanged.connect(self._bar_changed)
+        doc.specLevelsChanged.connect(self._levels_changed)
+        doc.slotsChanged.connect(self._headers)
+        doc.modelsChanged.connect(self._headers)
+        self._headers()
+
+    def _headers(self) -> None:
+        for slot, head in self.headers.items():
+            entry = self.doc.model(slot) if self.doc.slots.get(slot) else None
+            colour = theme.SLOT_COLOURS[slot]
+            head.setText(f"<span style='color:{colour}'>■</span> <b>{slot}: {entry.name if entry else '—'}</b>"
+                         + (f"  <span style='color:#9aa0a6'>({entry.method})</span>" if entry else ""))
+            head.setMinimumWidth(1)          # the text must not make one column wider than the other
+            head.setPreferredWidth(1)
+
+    def _bar_changed(self, bar) -> None:
+        if not self._guard:
+            self.doc.set_spec_levels(bar.levels())
+
+    def _levels_changed(self, lo, hi) -> None:
+        self._guard = True
+        self.spec_bar.setLevels((lo, hi))
+        self._guard = False
+
+
+class ClassCompareTable(QTableWidget):
+    """Per class: both models' clip probabilities, their difference, and who detects it."""
+
+    HEADERS = ["Class", "A", "B", "B − A", "A detects", "B detects", "Reference"]
+
+    def __init__(self, doc, parent=None):
+        super().__init__(0, len(self.HEADERS), parent)
+        self.doc = doc
+        self.setHorizontalHeaderLabels(self.HEADERS)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for i in range(1, len(self.HEADERS)):
+            self.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        self.setSortingEnabled(False)
+        self.rows: list[tuple] = []
+        doc.analysisChanged.connect(lambda *_: self.refresh())
+        doc.currentClipChanged.connect(lambda *_: self.refresh())
+        doc.slotsChanged.connect(self.refresh)
+        doc.displayChanged.connect(self.refresh)
+        self.cellDoubleClicked.connect(self._double_clicked)
+        self.refresh()
+
+    def refresh(self) -> None:
+        doc = self.doc
+        a, b = doc.analysis("A"), doc.analysis("B")
+        ea, eb = (doc.model(s) if doc.slots.get(s) else None for s in ("A", "B"))
+        self.setHorizontalHeaderLabels([
+            "Class", f"A: {ea.name if ea else '—'}", f"B: {eb.name if eb else '—'}", "B − A",
+            "A detects", "B detects", "Reference"])
+        classes = []
+        for x in (a, b):
+            if x is not None:
+                classes += [c for c in x.classes if c not in classes]
+        ref = set()
+        if doc.current is not None:
+            if doc.current.weak:
+                ref = set(doc.current.weak)
+            elif doc.current.strong:
+                ref = {e[2] for e in doc.current.strong}
+        la = {e.label for e in doc.events("A")} if a is not None else set()
+        lb = {e.label for e in doc.events("B")} if b is not None else set()
+        rows = []
+        for c in classes:
+            pa = float(a.clip_probs[a.classes.index(c)]) if a is not None and c in a.classes else None
+            pb = float(b.clip_probs[b.classes.index(c)]) if b is not None and c in b.classes else None
+            diff = pb - pa if pa is not None and pb is not None else None
+            rows.append((c, pa, pb, diff, c in la, c in lb, c in ref))
+        rows.sort(key=lambda r: (-(abs(r[3]) if r[3] is not None else -1), r[0]))
+        self.rows = rows
+        self.setRowCount(len(rows))
+        for i, (c, pa, pb, diff, da, dbb, rf) in enumerate(rows):
+            cells = [c, _fmt(pa), _fmt(pb), "" if diff is None else f"{diff:+.3f}",
+                     "yes" if da else "", "yes" if dbb else "", "yes" if rf else ""]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if j == 3 and diff is not None:
+                    v = min(1.0, abs(diff))
+                    col = QColor(76, 201, 240) if diff > 0 else QColor(255, 159, 67)
+                    col.setAlphaF(0.15 + 0.6 * v)
+                    item.setBackground(QBrush(col))
+                if j in (4, 5) and da != dbb:
+                    item.setForeground(QBrush(QColor("#ffd166")))
+                self.setItem(i, j, item)
+
+    def _double_clicked(self, row: int, _col: int) -> None:
+        if 0 <= row < len(self.rows):
+            self.doc.toggle_class(self.rows[row][0])
+
+
+def _fmt(p):
+    return "" if p is None else f"{p:.3f}"
+
+
+class CompareView(QSplitter):
+    def __init__(self, doc, parent=None):
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.doc = doc
+        self.panes = ComparePanes(doc)
+        self.table = ClassCompareTable(doc)
+        self.addWidget(self.panes)
+        self.addWidget(self.table)
+        self.setStretchFactor(0, 4)
+        self.setStretchFactor(1, 1)
+        self.setSizes([600, 180])
+
+
+__all__ = ["CompareView", "ComparePanes", "ClassCompareTable", "np"]
