@@ -539,14 +539,8 @@ class Document(QObject):
         except Exception as exc:  # noqa: BLE001
             from .workers import error_text
 
-            msg = error_text(exc)
-            self.spectrograms[path] = SpectrogramEntry(path, error=msg)
-            clip = self._clip_index.get(path)
-            if clip is not None:
-                clip.error = msg
-                self.clipUpdated.emit(path)
-            self.message.emit(msg, "error")
-            self.spectrogramChanged.emit(path)
+            self.spectrograms[path] = SpectrogramEntry(path)
+            self._spectrogram_failed(path, error_text(exc))
             return
         entry = SpectrogramEntry(path, duration=inf.duration)
         self.spectrograms[path] = entry
