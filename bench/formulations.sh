@@ -14,7 +14,7 @@ C="--set channels=[128,192,192] --set stem=128 --set fc_hidden=256 --set micro_h
 for spec in "resnet-mean|" "resnet-att|" "mmnet|" "mmnet|--set attention_scale=unit" \
             "mmnet|--set attention_scale=unit --set detach_attention=true" "mmnet|--set variant=authors-code" \
             "mmnet-ms|" "mmnet-ms|--set attention_scale=unit"; do
-  m=${spec%%|*}; extra=${spec#*|}; name=$(echo "$m$extra" | sed 's/--set //g; s/[^a-z0-9=_-]/_/g')
+  m=${spec%%|*}; extra=${spec#*|}; name=$m$(echo "$extra" | sed 's/ *--set /_/g; s/[^a-z0-9=_-]/_/g')
   [ -f "$OUT/$name/model.safetensors" ] || $PY -m engine train --data "$D" --method "$m" --out "$OUT/$name" \
       --epochs 8 --lr-step 4 --batch-size 32 --lr 0.05 --cache "$OUT/cache" $C $extra >/dev/null 2>&1
   $PY -m engine evaluate "$OUT/$name/model.safetensors" --data "$D" --json 2>/dev/null | $PY -c "

@@ -28,7 +28,7 @@ import numpy as np
 DEFAULT_SYSTEMS = ["resnet-mean", "resnet-att", "mmnet", "mmnet-ms"]
 
 # Sized so the full reproduction (4 systems x 3 seeds) fits in 2 hours on a 2-core CPU.
-FULL = dict(n_train=400, n_validation=100, n_test=200, epochs=15, lr_step=10, batch_size=16, lr=0.05)
+FULL = dict(n_train=300, n_validation=60, n_test=200, epochs=12, lr_step=8, batch_size=16, lr=0.05)
 QUICK = dict(n_train=24, n_validation=8, n_test=8, epochs=1, lr_step=1, batch_size=8, lr=0.05)
 
 

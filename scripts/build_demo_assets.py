@@ -41,7 +41,7 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default=str(ROOT / "runs" / "demo-assets"))
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=26)
     ap.add_argument("--methods", nargs="+", default=["resnet-att", "mmnet-ms"])
     args = ap.parse_args()
     work = Path(args.work)
