@@ -160,14 +160,20 @@ def results_markdown(summary: dict, results: list[dict], plot: str = "ap_vs_dura
     lines += [f"Benchmark: {s.get('n_train')} training, {s.get('n_validation')} validation, {s.get('n_test')} test "
               f"clips of 10 s; {s.get('epochs')} epochs, batch {s.get('batch_size')}, SGD lr {s.get('lr')} divided "
               f"by 10 every {s.get('lr_step')} epochs; seeds {summary.get('seeds')}; wall time "
-              f"{summary.get('wall_seconds', 0) / 60:.1f} min. Mean ± standard deviation over seeds, in %.", ""]
+              f"{summary.get('wall_seconds', 0) / 60:.1f} min. In %; with several seeds, mean ± standard deviation "
+              "over seeds.", ""]
     head = "| system | params | " + " | ".join(name for _, name in METRICS) + " |"
     lines += [head, "|" + "---|" * (2 + len(METRICS))]
     for system, row in summary["rows"].items():
         cells = []
         for key, _ in METRICS:
             v = row.get(key)
-            cells.append("-" if v is None else f"{100 * v[0]:.1f} ± {100 * v[1]:.1f}")
+            if v is None:
+                cells.append("-")
+            elif row.get("n_seeds", 1) > 1:
+                cells.append(f"{100 * v[0]:.1f} ± {100 * v[1]:.1f}")
+            else:
+                cells.append(f"{100 * v[0]:.1f}")
         p = row.get("params")
         lines.append(f"| {system} | {p / 1e6:.2f}M | " + " | ".join(cells) + " |" if p else
                      f"| {system} | - | " + " | ".join(cells) + " |")
