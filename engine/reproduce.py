@@ -199,6 +199,7 @@ def plot_ap_vs_duration(results: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     if not results or not results[0].get("by_duration"):
         return
@@ -219,6 +220,10 @@ def plot_ap_vs_duration(results: list[dict], path: Path) -> None:
         order = np.argsort(xs)
         ax.plot(np.asarray(xs)[order], np.asarray(ys)[order], marker="o", label=system, alpha=0.85)
     ax.set_xscale("log")
+    known = [d for d in durations.values() if d] or [1.0]
+    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20) if min(known) / 1.5 <= t <= max(known) * 1.5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("median event duration of the class (s, log scale)")
     ax.set_ylabel("test AP (mean over seeds)")
     ax.set_title("Per-class AP against event duration")
