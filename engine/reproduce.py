@@ -33,14 +33,17 @@ QUICK = dict(n_train=24, n_validation=8, n_test=8, epochs=1, lr_step=1, batch_si
 
 
 def parse_system(spec: str) -> tuple[str, dict]:
-    """'mmnet[heads=8,variant=authors-code]' -> ('mmnet', {'heads': 8, 'variant': 'authors-code'})."""
+    """'mmnet[heads=8,variant=authors-code]' -> ('mmnet', {'heads': 8, 'variant': 'authors-code'}).
+
+    Values are JSON where they parse as JSON, so lists work: 'resnet-att[channels=[128,192,192]]'.
+    """
     from .train import parse_sets
 
     m = re.fullmatch(r"([a-z0-9-]+)(?:\[(.*)\])?", spec.strip())
     if not m:
         raise ValueError(f"bad system {spec!r}: expected METHOD or METHOD[key=value,...]")
-    opts = parse_sets([kv for kv in (m.group(2) or "").split(",") if kv]) if m.group(2) else {}
-    return m.group(1), opts
+    items = re.split(r",(?![^\[]*\])", m.group(2) or "")   # commas outside [...] separate options
+    return m.group(1), parse_sets([kv for kv in items if kv])
 
 
 def _slug(spec: str) -> str:

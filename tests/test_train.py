@@ -137,3 +137,17 @@ def test_reproduce_quick(tmp_path):
     assert (tmp_path / "results-ap_vs_duration.png").stat().st_size > 1000
     runs = json.loads((tmp_path / "results.json").read_text())["runs"]
     assert {r["system"] for r in runs} >= {"resnet-mean", "mmnet[heads=8,micro_hidden=32] without EP"}
+
+
+def test_system_specs_with_options():
+    """reproduce --systems: METHOD[key=value,...] with JSON values, lists included."""
+    from engine.reproduce import parse_system
+
+    assert parse_system("resnet-att") == ("resnet-att", {})
+    assert parse_system("mmnet[heads=8,variant=authors-code]") == ("mmnet", {"heads": 8, "variant": "authors-code"})
+    assert parse_system("mmnet-ms[channels=[128,192,192],attention_scale=unit]") == (
+        "mmnet-ms", {"channels": [128, 192, 192], "attention_scale": "unit"})
+    with pytest.raises(ValueError, match="bad system"):
+        parse_system("mmnet[heads=8")
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_system("mmnet[heads]")
