@@ -28,5 +28,5 @@ for spec in "${SYSTEMS[@]}"; do
   # shellcheck disable=SC2086
   [ -f "$OUT/$name/model.safetensors" ] || $PY -m engine --threads "$THREADS" train --data "$D" --method "$m" \
       --out "$OUT/$name" --epochs 24 --lr-step 16 --batch-size 32 --lr 0.05 --cache "$OUT/cache" $C $extra >/dev/null 2>&1
-  $PY bench/report_line.py "$name" "$OUT/$name/model.safetensors" "$D" --tsv "$OUT/results.tsv" --note "$extra" 2>/dev/null
+  $PY bench/report_line.py "$name" "$OUT/$name/model.safetensors" "$D" --tsv "$OUT/results.tsv" --note "$extra"
 done
