@@ -2,24 +2,17 @@
 # Why does M&mnet not beat ResNet-ATT here? Compare, on one synthetic benchmark (1 seed, a
 # compact width: about 2 minutes per system on one CPU core):
 #   - the formulations the paper leaves open or the authors' code chose differently
-#     (scale of a_t in the micro loss, stopping its gradient, the authors'-code variant);
+#     (scale of a_t in the micro loss, stopping its gradient, the authors'-code variant,
+#     clip loss on the ensemble, ensemble of logits);
 #   - the knobs the issue names: learning rate, number of attention heads m, segment length
 #     (the max-pool factor between stages sets the last stage's hop: 4 -> 0.18 s, 2 -> 0.045 s).
 #   bash bench/formulations.sh [OUT]        (default runs/formulations; THREADS=1 by default)
-# Prints one line of test metrics per system (bench/report_line.py: with the mean AP of transient
-# and of long classes) and writes them to OUT/results.tsv. Finished systems are
-# reused. Results are discussed in docs/results.md.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Prints one line of test metrics per system (with the mean AP of transient and of long
+# classes) and writes them to OUT/results.tsv. Results are discussed in docs/results.md.
 OUT="${1:-runs/formulations}"
-THREADS="${THREADS:-1}"
-export OMP_NUM_THREADS="$THREADS"
-PY=.venv/bin/python
-D="$OUT/data"
-[ -f "$D/metadata/classes.txt" ] || $PY -m engine synth "$D" --n-train 300 --n-validation 60 --n-test 100 --seed 99 >/dev/null
-C="--set channels=[128,192,192] --set stem=128 --set fc_hidden=256 --set micro_hidden=128 --set heads=64"
+SYNTH_ARGS="--n-train 300 --n-validation 60 --n-test 100 --seed 99"
+TRAIN_ARGS="--epochs 8 --lr-step 4 --batch-size 32 --lr 0.05"
 U="--set attention_scale=unit"
-# name | method | extra training options (after the compact width; later --set wins)
 SYSTEMS=(
   "resnet-mean|resnet-mean|"
   "resnet-att|resnet-att|"
@@ -40,11 +33,5 @@ SYSTEMS=(
   "mmnet-unit-clip-on-ensemble|mmnet|$U --set clip_loss_on=ensemble"
   "mmnet-unit-logit-ensemble|mmnet|$U --set ensemble_mode=logit"
 )
-: > "$OUT/results.tsv"
-for spec in "${SYSTEMS[@]}"; do
-  IFS='|' read -r name m extra <<< "$spec"
-  # shellcheck disable=SC2086
-  [ -f "$OUT/$name/model.safetensors" ] || $PY -m engine --threads "$THREADS" train --data "$D" --method "$m" \
-      --out "$OUT/$name" --epochs 8 --lr-step 4 --batch-size 32 --lr 0.05 --cache "$OUT/cache" $C $extra >/dev/null 2>&1
-  $PY bench/report_line.py "$name" "$OUT/$name/model.safetensors" "$D" --tsv "$OUT/results.tsv" --note "$extra"
-done
+source "$(dirname "$0")/compare_systems.sh"
+run_systems

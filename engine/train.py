@@ -298,6 +298,7 @@ class Trainer:
         from .metrics import tagging_metrics, tune_thresholds
 
         cfg = self.cfg
+        make_config(cfg.method, 1, **dict(cfg.model))  # a bad method or model option fails before the data work
         if self.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
         self._prepare_data()

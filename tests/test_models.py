@@ -90,3 +90,5 @@ def test_bad_names_and_options_are_refused():
         build("mmnet", 3, ensemble_mode="median")
     with pytest.raises(ValueError, match="variant"):
         build("mmnet", 3, variant="nope")
+    with pytest.raises(ValueError, match=r"unknown model option heeds; choose from .*heads"):
+        build("mmnet", 3, heeds=8)

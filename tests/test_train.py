@@ -151,3 +151,15 @@ def test_system_specs_with_options():
         parse_system("mmnet[heads=8")
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_system("mmnet[heads]")
+
+
+def test_bad_model_option_fails_before_any_data_work(tmp_path, capsys):
+    """A misspelled --set option is a one-line error, before the feature cache is built."""
+    from engine.cli import main
+
+    rc = main(["train", "--data", str(tmp_path / "no-such-data"), "--method", "mmnet", "--out",
+               str(tmp_path / "run"), "--set", "heeds=8"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert err.startswith("mmnet: unknown model option heeds") and "\n" not in err
+    assert not (tmp_path / "run").exists()

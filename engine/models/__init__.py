@@ -7,6 +7,8 @@ switches on the departures of the authors' public code listed in ``VARIANTS``.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .network import METHOD_TABLE, VARIANTS, ModelConfig, SoundEventModel, count_parameters
 from .output import ModelOutput, ScaleOutput
 
@@ -24,6 +26,11 @@ def make_config(name: str, n_classes: int, **config) -> ModelConfig:
     if name == "mmnet-ms":
         settings["multiscale"] = True
     settings.update(config)
+    known = {f.name for f in dataclasses.fields(ModelConfig)} - {"method", "n_classes", "variant"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"unknown model option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"choose from {', '.join(sorted(known | {'variant'}))}")
     return ModelConfig(method=name, n_classes=n_classes, variant=variant, **settings)
 
 
