@@ -18,8 +18,7 @@ from typing import Iterator
 import numpy as np
 
 
-class AudioError(Exception):
-    """A file that cannot be used as audio: missing, empty, unreadable or non-finite."""
+from .errors import AudioError  # noqa: F401  (re-exported: engine.audio.AudioError)
 
 
 @dataclass

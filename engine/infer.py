@@ -23,8 +23,7 @@ from .modelfile import ModelBundle, load_bundle, read_metadata
 from .models.output import ModelOutput
 
 
-class Cancelled(Exception):
-    """Raised when an analysis is cancelled through its ``cancel`` callback."""
+from .errors import Cancelled  # noqa: F401  (re-exported: raised through the ``cancel`` callback)
 
 
 def default_device() -> torch.device:

@@ -27,8 +27,7 @@ FORMAT = "mmstudio-model"
 FORMAT_VERSION = 1
 
 
-class ModelFileError(Exception):
-    """A model file that cannot be used: missing, not safetensors, damaged or of another format."""
+from .errors import ModelFileError  # noqa: F401  (re-exported)
 
 
 @dataclass

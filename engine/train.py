@@ -48,8 +48,7 @@ from .models.network import SoundEventModel
 CHECKPOINT = "checkpoint.pt"
 
 
-class TrainingError(Exception):
-    """A training run that cannot start or continue (bad data folder, incompatible resume, ...)."""
+from .errors import TrainingError  # noqa: F401  (re-exported)
 
 
 @dataclass

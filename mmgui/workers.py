@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from engine.errors import user_message
+
 from .qtcompat import install as _qt_guard
 
 _qt_guard()   # PySide6 6.12.0 reference-count bug: see mmgui/qtcompat.py
@@ -30,12 +32,8 @@ class TaskCancelled(Exception):
 
 
 def error_text(exc: BaseException) -> str:
-    """One line saying what went wrong, for the status bar and message boxes."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    known = ("AudioError", "ModelFileError")
-    if type(exc).__name__ in known and text:
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """One line saying what went wrong, for the status bar and message boxes (decided by type)."""
+    return user_message(exc)
 
 
 class TaskSignals(QObject):

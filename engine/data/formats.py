@@ -30,8 +30,7 @@ from typing import Iterable, NamedTuple, Sequence
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
 
 
-class DatasetError(Exception):
-    """A dataset or label file that cannot be used as it is (the message names the file and line)."""
+from ..errors import DatasetError  # noqa: F401  (re-exported)
 
 
 class WeakRow(NamedTuple):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..errors import ConfigError
+
 from .network import METHOD_TABLE, VARIANTS, ModelConfig, SoundEventModel, count_parameters
 from .output import ModelOutput, ScaleOutput
 
@@ -18,10 +20,10 @@ METHODS: tuple[str, ...] = tuple(METHOD_TABLE)
 def make_config(name: str, n_classes: int, **config) -> ModelConfig:
     """The :class:`ModelConfig` of method ``name`` with overrides applied."""
     if name not in METHOD_TABLE:
-        raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+        raise ConfigError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
     variant = config.pop("variant", "paper")
     if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+        raise ConfigError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     settings = dict(VARIANTS[variant])
     if name == "mmnet-ms":
         settings["multiscale"] = True
@@ -29,7 +31,7 @@ def make_config(name: str, n_classes: int, **config) -> ModelConfig:
     known = {f.name for f in dataclasses.fields(ModelConfig)} - {"method", "n_classes", "variant"}
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ValueError(f"unknown model option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+        raise ConfigError(f"unknown model option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                          f"choose from {', '.join(sorted(known | {'variant'}))}")
     return ModelConfig(method=name, n_classes=n_classes, variant=variant, **settings)
 

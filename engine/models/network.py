@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from ..errors import ConfigError
+
 from .backbones import build_backbone
 from .heads import ClassAttentionHead, MacroHead, MicroHead, mlp_1x1
 from .output import ModelOutput, ScaleOutput
@@ -98,17 +100,17 @@ class ModelConfig:
 
     def __post_init__(self):
         if self.method not in METHOD_TABLE:
-            raise ValueError(f"unknown method {self.method!r}; choose from {', '.join(METHOD_TABLE)}")
+            raise ConfigError(f"unknown method {self.method!r}; choose from {', '.join(METHOD_TABLE)}")
         if self.channels is not None:
             self.channels = tuple(int(c) for c in self.channels)
         for name, allowed in (("ensemble_mode", ("prob", "logit")), ("clip_loss_on", ("macro", "ensemble")),
                               ("attention_scale", ("heads", "unit"))):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
+                raise ConfigError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         if not 0.0 <= self.mu <= 1.0:
-            raise ValueError("mu must lie in [0, 1]")
+            raise ConfigError("mu must lie in [0, 1]")
         if self.n_classes < 1:
-            raise ValueError("n_classes must be at least 1")
+            raise ConfigError("n_classes must be at least 1")
 
     @property
     def backbone(self) -> str:
@@ -128,7 +130,7 @@ class ModelConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+            raise ConfigError(f"unknown model config keys: {sorted(unknown)}")
         return cls(**data)
 
 
