@@ -5,13 +5,13 @@ windows of the training clip length (10 s) that overlap by a context margin on
 each side; only each window's central part is kept, so segment predictions are
 seamless across windows (the convolutions see the same context as in one
 pass). A recording no longer than a window plus its margins is analyzed in a
-single pass. Attention (softmax over time) and clip-level predictions are by
+single pass. The window planning lives in :mod:`engine.stream`, which also
+analyzes live input (:meth:`Predictor.stream`). Attention (softmax over time) and clip-level predictions are by
 nature relative to the window they were computed on, as in training.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -21,6 +21,7 @@ from . import audio as audio_mod
 from .analysis import Analysis, ScaleAnalysis
 from .modelfile import ModelBundle, load_bundle, read_metadata
 from .models.output import ModelOutput
+from .stream import FrameBuffer, TilingPlanner, Window
 
 
 from .errors import Cancelled  # noqa: F401  (re-exported: raised through the ``cancel`` callback)
@@ -28,14 +29,6 @@ from .errors import Cancelled  # noqa: F401  (re-exported: raised through the ``
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-@dataclass
-class _Window:
-    start: int       # first input frame
-    stop: int        # one past the last input frame
-    core_start: int  # first frame whose outputs this window owns
-    core_stop: int
 
 
 class Predictor:
@@ -96,6 +89,17 @@ class Predictor:
                 cancel: Callable[[], bool] | None = None) -> Analysis:
         """Analyze a file path, an :class:`AudioClip`, or samples (with their ``sr``).
 
+        Windows (:class:`engine.stream.TilingPlanner`): a recording of at most one window
+        plus two margins (``window_frames + 2 * margin_frames``, 11.4 s at the paper's
+        settings) is one pass. A longer one is cut into windows whose cores of
+        ``window_frames`` (10 s) tile it from 0 s (the last core is shorter), each seeing
+        ``margin_frames`` (0.71 s) of context on each side; segment predictions and
+        attention are taken from each window's core, so they are seamless.
+        Clip scores on long recordings: ``window_times`` / ``window_probs`` keep every
+        window's clip probabilities (the ensemble's where there is one), and
+        ``clip_macro`` / ``clip_ensemble`` are their maxima over windows, class by class
+        (a class is present in the recording if it is present in some window).
+
         ensemble: override the model's eq. 9 switch (False = "M&mnet without EP").
         keep_features: keep the log-mel (n_mels x frames) in the result (for views).
         progress: called with the fraction done in [0, 1]; cancel: polled, True stops with :class:`Cancelled`.
@@ -116,31 +120,35 @@ class Predictor:
         est_frames = max(1, cfg.n_frames(int(round(total_s * cfg.sr))))
         return self._run(blocks, est_frames, source, ensemble, keep_features, batch_size, progress, cancel)
 
+    def stream(self, sr: int, channels: int = 1, **options):
+        """A :class:`engine.stream.StreamAnalyzer` for live input of ``sr`` Hz and ``channels``
+        channels (options: hop_s, window_s, delay_s, thresholds, segment_threshold, scale, ...)."""
+        from .stream import StreamAnalyzer
+
+        return StreamAnalyzer(self, sr, channels, **options)
+
     def _run(self, blocks, est_frames, source, ensemble, keep_features, batch_size, progress, cancel) -> Analysis:
         from .features import LogMelStream
 
         cfg = self.feature_config
-        W, M = self.window_frames, self.margin_frames
         stream = LogMelStream(cfg, self.device)
-        held = torch.zeros(cfg.n_mels, 0, device=self.device)   # frames [held_start, held_start + held.len)
-        held_start = 0
+        held = FrameBuffer(cfg.n_mels, self.device)
+        planner = TilingPlanner(self.window_frames, self.margin_frames)
         kept = [] if keep_features else None
-        pending: list[_Window] = []
-        results: list[tuple[_Window, ModelOutput, int]] = []
-        next_core = 0
-        n_frames = 0
+        pending: list[Window] = []
+        results: list[dict] = []
         finished = False
         block_iter = iter(blocks)
 
-        def flush(windows: list[_Window]):
+        def flush(windows: list[Window]):
             # group windows of equal length into batches
-            by_len: dict[int, list[_Window]] = {}
+            by_len: dict[int, list[Window]] = {}
             for w in windows:
                 by_len.setdefault(w.stop - w.start, []).append(w)
             for group in by_len.values():
                 for i in range(0, len(group), batch_size):
                     chunk = group[i:i + batch_size]
-                    x = torch.stack([held[:, w.start - held_start:w.stop - held_start] for w in chunk])
+                    x = torch.stack([held.get(w.start, w.stop) for w in chunk])
                     out = self.forward_features(x, ensemble)
                     for j, w in enumerate(chunk):
                         results.append(self._extract(w, out, j))
@@ -154,42 +162,21 @@ class Predictor:
             except StopIteration:
                 new = stream.finish()
                 finished = True
-            if new.shape[1]:
-                held = torch.cat([held, new], dim=1)
-                if kept is not None:
-                    kept.append(new.cpu())
-            n_frames = held_start + held.shape[1]
-            # plan every window whose input is complete
-            while next_core < n_frames or (finished and next_core == 0):
-                core_stop = next_core + W
-                if finished and n_frames <= W + 2 * M and next_core == 0:
-                    w = _Window(0, n_frames, 0, n_frames)          # short recording: one pass
-                elif core_stop + M <= n_frames or finished:
-                    stop = min(core_stop + M, n_frames)
-                    w = _Window(max(0, next_core - M), stop, next_core, min(core_stop, n_frames))
-                else:
-                    break
-                pending.append(w)
-                next_core = w.core_stop
-                if w.core_stop >= n_frames and finished:
-                    break
+            held.append(new)
+            if kept is not None and new.shape[1]:
+                kept.append(new.cpu())
+            pending += planner.plan(held.end, finished)
             if pending and (len(pending) >= batch_size or finished):
                 flush(pending)
                 pending = []
-                # drop frames no later window needs
-                drop = max(0, next_core - M - held_start)
-                if drop:
-                    held = held[:, drop:]
-                    held_start += drop
+                held.drop_before(planner.first_needed())  # frames no later window needs
             if progress is not None:
-                progress(min(1.0, n_frames / est_frames) if not finished else 1.0)
+                progress(min(1.0, held.end / est_frames) if not finished else 1.0)
             if finished:
                 break
-        if pending:
-            flush(pending)
         return self._merge(results, stream.n_samples / cfg.sr, source, kept)
 
-    def _extract(self, w: _Window, out: ModelOutput, j: int) -> dict:
+    def _extract(self, w: Window, out: ModelOutput, j: int) -> dict:
         """The part of window ``w`` (item ``j`` of a batch output) that it owns, as small numpy arrays."""
         hop = self.feature_config.frame_hop_s
         rec = {"start": w.core_start, "macro": out.clip_probs[j].float().cpu().numpy(),
