@@ -418,7 +418,7 @@ class StreamAnalyzer:
         if self._pending:
             results += self._run_pending()
         if last:
-            end_s = self.buffer.end * self.cfg.frame_hop_s
+            end_s = min(self.buffer.end * self.cfg.frame_hop_s, self.features.n_samples / self.cfg.sr)
             closed = self.tracker.close_all(end_s, self.wall)
             if closed:
                 if results:
