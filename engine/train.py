@@ -11,13 +11,26 @@ A run folder holds:
                       every epoch and on Ctrl-C (``--resume`` continues exactly from it)
   best.safetensors    the best epoch by validation mAP so far
   model.safetensors   the export: best epoch with class thresholds tuned on the validation split
+  events.jsonl        the run's events, one JSON object per line (schema in :mod:`engine.runs`)
+  lock                held (flock) by the process training in the folder
+  snapshots/          with ``--keep-snapshots``: epoch-000.safetensors (initial weights),
+                      epoch-001.safetensors, ... (float16 weights, loadable by engine.load_model)
   tensorboard/        TensorBoard logs when tensorboard is installed
 Only checkpoints this program wrote are read back, with ``torch.load(weights_only=True)``.
 
 Determinism: the order of clips in epoch e is a permutation drawn from
 (seed, e) alone, so a resumed run visits the same batches as an uninterrupted
-one. Progress goes to the terminal and to any callback (the GUI listens) as
-event dicts: {"type": "start"|"batch"|"epoch"|"done"|"stopped", ...}.
+one. Progress goes to the terminal (stderr), to the run's events.jsonl, to
+``--events FILE|-`` and to any callback as event dicts {"type": "start" | "log" |
+"features" | "batch" | "epoch" | "finished" | "failed" | "cancelled", ...}
+(fields in :mod:`engine.runs`).
+
+Stopping: ``request_stop()``, SIGINT or SIGTERM (the CLI) stop the run before its next
+batch, after an atomic checkpoint, with a final ``cancelled`` event; ``--resume``
+continues exactly there. A second signal ends the process at once (the checkpoint
+on disk stays the previous one). Exit codes of ``mmnet train``: 0 finished, 2 a
+problem the user can fix (data, options, resume), 1 an unexpected error, 128 +
+the signal's number when stopped by a signal (130 SIGINT, 143 SIGTERM).
 
 Distributed training uses PyTorch's own launcher: ``torchrun --nproc-per-node N
 -m engine train ...`` (DDP; NCCL on GPUs, gloo on CPUs). Each rank takes every
@@ -39,6 +52,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .errors import Cancelled, DatasetError, user_message
 from .features import FeatureConfig, Normalizer
 from .losses import class_weights, method_loss
 from .modelfile import ModelBundle, save_model
@@ -72,14 +86,20 @@ class TrainConfig:
     model: dict = field(default_factory=dict)   # ModelConfig overrides (heads, mu, variant, ...)
     feature: dict = field(default_factory=dict)  # FeatureConfig overrides
     max_batches: int | None = None   # per epoch, for quick runs and tests
+    keep_snapshots: bool = False     # a float16 model file per epoch in snapshots/
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
+    """Write to a temporary file, flush it to disk, then rename it over ``path``: a reader (or a
+    crash) sees the old checkpoint or the new one, never half of one."""
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -93,11 +113,18 @@ class Trainer:
     """Train one method on one dataset into a run folder. ``run()`` returns a summary dict."""
 
     def __init__(self, config: TrainConfig, out_dir: str | os.PathLike,
-                 callback: Callable[[dict], None] | None = None, verbose: bool = True):
+                 callback: Callable[[dict], None] | None = None, verbose: bool = True,
+                 events: list | None = None):
+        """callback: called with every event dict (unthrottled); verbose: human progress on stderr;
+        events: extra event sinks (:class:`engine.runs.EventWriter`), besides the run's events.jsonl."""
         self.cfg = config
-        self.out = Path(out_dir)
+        self.out = Path(out_dir).absolute()
         self.callback = callback
         self.verbose = verbose
+        self.sinks = list(events or [])
+        self._run_log = None     # the run folder's events.jsonl, once this process owns the folder
+        self._lock = None
+        self._stop_reason = "stop requested"
         self.rank, self.world = _dist_info()
         self.is_main = self.rank == 0
         if config.method not in METHODS:
@@ -108,14 +135,28 @@ class Trainer:
         self.device = torch.device(dev)
         self.amp = (self.device.type == "cuda") if config.amp is None else bool(config.amp)
         self._stop = False
+        self.stop_signal = 0     # the signal that stopped the run (CLI), 0 for none
 
     # ------------------------------------------------------------------ events
     def emit(self, event: dict) -> None:
+        event = {"type": event["type"], "time": round(time.time(), 3), "run": str(self.out),
+                 **{k: v for k, v in event.items() if k != "type"}}
+        if self.is_main:
+            for sink in ([self._run_log] if self._run_log is not None else []) + self.sinks:
+                try:
+                    sink.write(event)
+                except (OSError, ValueError) as exc:   # a closed pipe or a full disk must not stop training
+                    if sink is not self._run_log:
+                        self.sinks.remove(sink)
+                    sys.stderr.write(f"mmnet train: cannot write events ({exc})\n")
         if self.callback is not None:
             self.callback(event)
         if not (self.verbose and self.is_main):
             return
         kind = event["type"]
+        if kind == "features":
+            self._cache_progress(event["done"], event["total"])
+            return
         if kind == "batch" and not sys.stderr.isatty():
             return  # a log file gets one line per epoch, not a progress bar
         if kind == "batch":
@@ -132,12 +173,13 @@ class Trainer:
                 f"epoch {event['epoch']}/{event['epochs']}: loss {event['train_loss']:.4f} "
                 f"val mAP {event['val_mAP']:.4f} AUC {event['val_AUC']:.4f} lr {event['lr']:.4g} "
                 f"({event['seconds']:.1f} s){' *best*' if event['best'] else ''}\n")
-        elif kind in ("start", "done", "stopped", "log"):
+        elif kind in ("start", "finished", "cancelled", "log"):  # "failed": the exception says it
             sys.stderr.write(f"{event.get('message', kind)}\n")
         sys.stderr.flush()
 
-    def request_stop(self) -> None:
-        """Ask the run to stop after saving (GUI "Stop" button; Ctrl-C does the same)."""
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Ask the run to stop before its next batch, after a checkpoint (a GUI's Stop; SIGINT/SIGTERM)."""
+        self._stop_reason = reason
         self._stop = True
 
     # -------------------------------------------------------------------- data
@@ -152,6 +194,7 @@ class Trainer:
             raise TrainingError(f"{data_dir}: no such dataset folder")
         train = load_dataset(data_dir, "train", seed=cfg.seed)
         val = load_dataset(data_dir, "validation", seed=cfg.seed)
+        self._emit_start(train, val)
         for name, ds in (("train", train), ("validation", val)):
             if ds.problems and self.is_main:
                 self.emit({"type": "log", "message": f"{name}: {len(ds.problems)} unusable files left out, e.g. "
@@ -161,7 +204,8 @@ class Trainer:
         cache = FeatureCache(cfg.cache_dir or data_dir / ".mmstudio-cache", fcfg)
         paths = [it.path for it in train.items] + [it.path for it in val.items]
         if self.is_main:
-            cache.build(paths, workers=cfg.workers, progress=self._cache_progress if self.verbose else None)
+            cache.build(paths, workers=cfg.workers,
+                        progress=lambda done, total: self.emit({"type": "features", "done": done, "total": total}))
         if self.world > 1:
             torch.distributed.barrier()
         # files whose features could not be computed (unreadable audio) are left out and reported
@@ -294,21 +338,82 @@ class Trainer:
 
     # -------------------------------------------------------------------- run
     def run(self, resume: bool = False) -> dict:
+        """Train (or continue with ``resume``); returns a summary dict ({"stopped": True, ...} when stopped).
+
+        Every way out ends with one final event: ``finished``, ``cancelled`` or ``failed``
+        (then the exception is raised on).
+        """
+        self._t_run0 = time.time()
+        try:
+            return self._run(resume)
+        except (Cancelled, KeyboardInterrupt):  # stopped before training began (data preparation)
+            ckpt = self.out / CHECKPOINT
+            self.emit({"type": "cancelled", "reason": self._stop_reason if self._stop else "interrupted",
+                       "checkpoint": str(ckpt) if ckpt.exists() and self._run_log is not None else None,
+                       "epoch": None, "batch": None, "message": "stopped before training began"})
+            return {"stopped": True, "epoch": None, "best": None}
+        except BaseException as exc:
+            self.emit({"type": "failed", "reason": user_message(exc), "error_type": type(exc).__name__,
+                       "message": f"failed: {user_message(exc)}"})
+            raise
+        finally:
+            if self._run_log is not None:
+                self._run_log.close()
+                self._run_log = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def _own_folder(self, resume: bool) -> None:
+        """Check the folder may hold this run, lock it, and open its events log (main process)."""
+        from .runs import EVENTS, EventWriter, RunLock
+
+        if resume and not (self.out / CHECKPOINT).exists():
+            raise TrainingError(f"{self.out}: nothing to resume (no {CHECKPOINT})")
+        if not resume and (self.out / CHECKPOINT).exists():
+            raise TrainingError(f"{self.out} already holds a run; use --resume to continue it or another --out")
+        if not self.is_main:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(self.out)
+        if not lock.acquire():
+            raise TrainingError(f"{self.out}: another process is training in this folder")
+        self._lock = lock
+        self._run_log = EventWriter(self.out / EVENTS)
+
+    def _emit_start(self, train, val) -> None:
+        import socket
+
+        cfg = self.cfg
+        n = len(train.items)
+        self.emit({"type": "start", "config": cfg.to_dict(), "method": cfg.method,
+                   "dataset": str(Path(cfg.data).resolve()),
+                   "clips": {"train": n, "validation": len(val.items)}, "classes": list(train.classes),
+                   "device": str(self.device), "world_size": self.world, "epochs": cfg.epochs,
+                   "resumed": self._resume, "pid": os.getpid(), "host": socket.gethostname(),
+                   "message": f"training {cfg.method} on {n} clips ({len(train.classes)} classes), "
+                              f"{cfg.epochs} epochs, device {self.device}"
+                              + (f", {self.world} processes" if self.world > 1 else "")
+                              + (" (resumed)" if self._resume else "")})
+
+    def _check_stop(self) -> None:
+        if self._stop:
+            raise Cancelled(self._stop_reason)
+
+    def _run(self, resume: bool) -> dict:
         from .metrics import tagging_metrics, tune_thresholds
 
         cfg = self.cfg
         make_config(cfg.method, 1, **dict(cfg.model))  # a bad method or model option fails before the data work
-        if self.is_main:
-            self.out.mkdir(parents=True, exist_ok=True)
+        self._resume = bool(resume)
+        self._own_folder(resume)
         self._prepare_data()
+        self._check_stop()
         self._build()
         start_epoch, start_batch, best, history = 0, 0, {"mAP": -1.0, "epoch": -1}, []
         if resume:
-            if not (self.out / CHECKPOINT).exists():
-                raise TrainingError(f"{self.out}: nothing to resume (no {CHECKPOINT})")
             start_epoch, start_batch, best, history = self._load_checkpoint()
-        elif (self.out / CHECKPOINT).exists():
-            raise TrainingError(f"{self.out} already holds a run; use --resume to continue it or another --out")
+        self._check_stop()
         if self.is_main:
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
         writer = self._tensorboard()
@@ -317,10 +422,10 @@ class Trainer:
         n_batches = math.ceil(n / (per_rank * self.world))
         if cfg.max_batches:
             n_batches = min(n_batches, cfg.max_batches)
-        self.emit({"type": "start", "epochs": cfg.epochs, "batches": n_batches, "clips": n,
-                   "message": f"training {cfg.method} on {n} clips ({len(self.classes)} classes), "
-                              f"{cfg.epochs} epochs, device {self.device}"
-                              + (f", {self.world} processes" if self.world > 1 else "")})
+        self.emit({"type": "ready", "clips": {"train": n, "validation": len(self.val_set)}, "batches": n_batches,
+                   "start_epoch": start_epoch + 1, "start_batch": start_batch + 1})
+        if cfg.keep_snapshots and start_epoch == 0 and start_batch == 0:
+            self._snapshot(0)
         t_run = time.time()
         clips_done = 0
         epoch, b = start_epoch, start_batch
@@ -381,12 +486,18 @@ class Trainer:
                         for k, v in row.items():
                             if k != "epoch":
                                 writer.add_scalar(k, v, epoch + 1)
+                snapshot = self._snapshot(epoch + 1) if cfg.keep_snapshots else None
                 self._save_checkpoint(epoch + 1, 0, best, history)
-                self.emit({"type": "epoch", **row, "epochs": cfg.epochs, "best": is_best})
+                self.emit({"type": "epoch", **row, "epochs": cfg.epochs, "best": is_best,
+                           "checkpoint": str(self.out / CHECKPOINT),
+                           "snapshot": None if snapshot is None else str(snapshot),
+                           "best_model": str(self.out / "best.safetensors")})
         except KeyboardInterrupt:
             self._save_checkpoint(epoch, b, best, history)
-            self.emit({"type": "stopped", "epoch": epoch,
-                       "message": f"stopped; checkpoint saved in {self.out / CHECKPOINT} (continue with --resume)"})
+            self.emit({"type": "cancelled", "reason": self._stop_reason if self._stop else "interrupted",
+                       "checkpoint": str(self.out / CHECKPOINT), "epoch": epoch + 1, "batch": b,
+                       "message": f"stopped in epoch {epoch + 1} after {b} batches; checkpoint saved in "
+                                  f"{self.out / CHECKPOINT} (continue with --resume)"})
             if writer is not None:
                 writer.close()
             return {"stopped": True, "epoch": epoch, "best": best}
@@ -394,9 +505,20 @@ class Trainer:
             writer.close()
         self.ddp_check = {"world_size": self.world, "ranks_agree": self._ranks_agree()}
         summary = self._export(best, tune_thresholds, tagging_metrics)
-        self.emit({"type": "done", **summary, "message": f"done: best epoch {best['epoch']} "
-                   f"(validation mAP {best['mAP']:.4f}); model written to {self.out / 'model.safetensors'}"})
+        self.emit({"type": "finished", "model": summary["model"], "best_epoch": best["epoch"],
+                   "best_mAP": best["mAP"], "val_F1_class_mean_tuned": summary.get("val_F1_class_mean_tuned"),
+                   "seconds": round(time.time() - self._t_run0, 3),
+                   "message": f"done: best epoch {best['epoch']} (validation mAP {best['mAP']:.4f}); "
+                              f"model written to {self.out / 'model.safetensors'}"})
         return summary
+
+    def _snapshot(self, epoch: int) -> Path | None:
+        """A small model file of the current weights (float16) in snapshots/epoch-NNN.safetensors."""
+        if not self.is_main:
+            return None
+        bundle = self._bundle(extra={"epoch": epoch, "snapshot": True})
+        bundle.model.half()   # floating-point weights in float16: half the size; loading restores float32
+        return save_model(bundle, self.out / "snapshots" / f"epoch-{epoch:03d}.safetensors")
 
     def _ranks_agree(self) -> bool:
         """With several processes: whether every rank ends with the same weights (DDP keeps them in sync)."""
@@ -500,6 +622,11 @@ def add_arguments(p) -> None:
     p.add_argument("--workers", type=int, default=2, help="processes computing the feature cache")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--max-batches", type=int, default=None, help="batches per epoch (quick runs)")
+    p.add_argument("--events", default=None, metavar="FILE|-",
+                   help="also write the run's events as JSON lines to FILE (appended) or to stdout with '-' "
+                        "(human progress stays on stderr); the run folder always gets events.jsonl")
+    p.add_argument("--keep-snapshots", action="store_true",
+                   help="keep a float16 model file per epoch in RUN/snapshots/epoch-NNN.safetensors")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="model option, e.g. --set heads=8 --set variant=authors-code --set mu=0.5 "
                         "(any ModelConfig field; repeatable)")
@@ -528,13 +655,60 @@ def run(args) -> int:
                       lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, lr_step=args.lr_step,
                       lr_gamma=args.lr_gamma, seed=args.seed, device=args.device,
                       amp=False if args.no_amp else None, cache_dir=args.cache, workers=args.workers,
-                      model=parse_sets(args.set), max_batches=args.max_batches)
+                      model=parse_sets(args.set), max_batches=args.max_batches,
+                      keep_snapshots=args.keep_snapshots)
+    from .runs import EventWriter
+
+    sinks = [EventWriter(args.events)] if args.events else []
+    if args.events and args.events != "-" and Path(args.events).resolve() == (Path(args.out) / "events.jsonl").resolve():
+        sinks = []   # the run folder's own log already
+    trainer = Trainer(cfg, args.out, events=sinks)
+    signals = _install_stop_handlers(trainer)
     try:
-        summary = Trainer(cfg, args.out).run(resume=args.resume)
-    except TrainingError as exc:
+        summary = trainer.run(resume=args.resume)
+    except (TrainingError, DatasetError) as exc:
         print(f"mmnet train: {exc}", file=sys.stderr)
         return 2
     finally:
+        _restore_handlers(signals)
+        for sink in sinks:
+            sink.close()
         if distributed and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
-    return 130 if summary.get("stopped") else 0
+    if summary.get("stopped"):
+        return 128 + trainer.stop_signal if trainer.stop_signal else 130
+    return 0
+
+
+def _install_stop_handlers(trainer: Trainer) -> dict:
+    """SIGINT / SIGTERM: the first asks the run to stop after a checkpoint; a second one ends the
+    process at once (the signal's default action). Returns the previous handlers."""
+    import signal
+
+    trainer.stop_signal = 0
+    previous = {}
+
+    def handler(signum, frame):
+        if trainer.stop_signal:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        trainer.stop_signal = signum
+        trainer.request_stop(signal.Signals(signum).name)
+        sys.stderr.write(f"\nmmnet train: {signal.Signals(signum).name}: stopping after a checkpoint "
+                         "(send it again to stop at once)\n")
+
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    return previous
+
+
+def _restore_handlers(previous: dict) -> None:
+    import signal
+
+    for sig, h in previous.items():
+        signal.signal(sig, h)

@@ -41,7 +41,7 @@ def test_training_writes_a_complete_run(tiny_data, tmp_path):
     run = tmp_path / "run"
     summary = Trainer(_config(tiny_data), run, callback=events.append, verbose=False).run()
     kinds = [e["type"] for e in events]
-    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("epoch") == 2
+    assert kinds[0] == "start" and kinds[-1] == "finished" and kinds.count("epoch") == 2
     assert {e["batch"] for e in events if e["type"] == "batch"} == {1, 2}
     for name in ("config.json", "metrics.csv", "checkpoint.pt", "best.safetensors", "model.safetensors"):
         assert (run / name).exists(), name
