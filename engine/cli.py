@@ -23,6 +23,8 @@ COMMANDS = {
     "train": ("engine.train", "train a method on a dataset"),
     "evaluate": ("engine.evaluate", "evaluate a model on a dataset split"),
     "reproduce": ("engine.reproduce", "reproduce the paper's comparison on the synthetic benchmark"),
+    "monitor": ("engine.cli", "recognize events live from an input device or a replayed file (JSON lines)"),
+    "devices": ("engine.cli", "list audio input devices"),
 }
 
 
@@ -97,7 +99,32 @@ def _run_info(args) -> int:
     return 0
 
 
-_LOCAL = {"predict": (_add_predict, _run_predict), "info": (_add_info, _run_info)}
+def _add_monitor(parser):
+    from .monitor import add_monitor_arguments
+
+    add_monitor_arguments(parser)
+
+
+def _run_monitor(args) -> int:
+    from .monitor import run_monitor
+
+    return run_monitor(args)
+
+
+def _add_devices(parser):
+    from .monitor import add_devices_arguments
+
+    add_devices_arguments(parser)
+
+
+def _run_devices(args) -> int:
+    from .monitor import run_devices
+
+    return run_devices(args)
+
+
+_LOCAL = {"predict": (_add_predict, _run_predict), "info": (_add_info, _run_info),
+          "monitor": (_add_monitor, _run_monitor), "devices": (_add_devices, _run_devices)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,8 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .audio import AudioError
-    from .modelfile import ModelFileError
+    from .errors import MMError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -134,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         return int(args._run(args) or 0)
-    except (AudioError, ModelFileError, FileNotFoundError, ValueError) as exc:
+    except (MMError, FileNotFoundError, ValueError) as exc:
         print(f"mmnet: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
