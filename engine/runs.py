@@ -278,12 +278,12 @@ def run_state(run_dir: str | os.PathLike) -> RunState:
     resumable = (run / CHECKPOINT).exists()
     if terminal is not None:
         status = terminal["type"]
-    elif not starts:
+    elif not starts and not is_locked(run):
         status = "interrupted" if resumable else "new"
     else:
         locked = is_locked(run)
         if locked is None:
-            locked = _pid_alive(events[starts[-1]].get("pid"))
+            locked = bool(starts) and _pid_alive(events[starts[-1]].get("pid"))
         status = "running" if locked else "interrupted"
     progress = next((e for e in reversed(current) if e["type"] == "batch"), None)
     model = run / "model.safetensors"
