@@ -23,6 +23,7 @@ COMMANDS = {
     "train": ("engine.train", "train a method on a dataset"),
     "evaluate": ("engine.evaluate", "evaluate a model on a dataset split"),
     "reproduce": ("engine.reproduce", "reproduce the paper's comparison on the synthetic benchmark"),
+    "convert": ("engine.cli_labels", "convert label files between formats (DCASE, Audacity, Raven, SV, CSV)"),
 }
 
 
