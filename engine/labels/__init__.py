@@ -26,8 +26,8 @@ that crowsetta's example files read the same here. It is not used to read or wri
 because (1) one bad line makes it refuse the whole file, with no line number; (2)
 ``aud-bbox`` pairs lines two by two, so an Audacity file where only some labels have a
 frequency line (what Audacity writes) fails, and ``aud-seq`` drops frequency lines; (3)
-Raven tables whose frequency columns hold whole numbers fail its schema (int64 vs float64
-under pandas 3). crowsetta is therefore a test dependency only.
+Raven tables whose frequency columns hold whole numbers fail its schema (int64 is not
+float64). crowsetta is therefore a test dependency only.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ spectrogram row.
 Written here rather than through crowsetta 5.1.2 (checked: see engine/labels/__init__.py):
 crowsetta refuses a whole table for one bad cell (a pandera SchemaError without the line),
 and refuses good tables whose frequency columns happen to hold whole numbers (int64 is not
-float64 for its schema under pandas 3).
+float64 for its schema).
 """
 from __future__ import annotations
 
