@@ -69,8 +69,12 @@ def psds(scores: Mapping[str, ClipScores], reference: Iterable, classes: Sequenc
     "reference_events": n, "left_out_labels": n}``. Per-class values are the area under
     each class's ROC (what the DCASE baseline reports per class).
     """
-    from sed_scores_eval.base_modules.scores import create_score_dataframe
-    from sed_scores_eval.intersection_based import psds as _psds
+    import warnings
+
+    with warnings.catch_warnings():  # dcase_util (via sed_eval) warns that pkg_resources is deprecated
+        warnings.filterwarnings("ignore", message=".*pkg_resources.*")
+        from sed_scores_eval.base_modules.scores import create_score_dataframe
+        from sed_scores_eval.intersection_based import psds as _psds
 
     params = SCENARIOS[scenario] if isinstance(scenario, int) else dict(scenario)
     classes = list(classes)
@@ -94,6 +98,9 @@ def psds(scores: Mapping[str, ClipScores], reference: Iterable, classes: Sequenc
     if len(present) < len(classes):
         cols = ["onset", "offset", *present]
         frames = {clip: df[cols] for clip, df in frames.items()}
+    if len(present) == 1 and params.get("cttc_threshold") is not None:
+        # no other class to cross-trigger on (and sed_scores_eval fails on an empty cross-trigger set)
+        params = dict(params, cttc_threshold=None, alpha_ct=0.0)
     value, per_class, _, _ = _psds(frames, gt, durations, time_decimals=time_decimals, **params)
     out["psds"] = float(value)
     out["per_class"].update({c: float(v) for c, v in per_class.items()})
