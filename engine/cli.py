@@ -24,6 +24,7 @@ COMMANDS = {
     "evaluate": ("engine.evaluate", "evaluate a model on a dataset split"),
     "reproduce": ("engine.reproduce", "reproduce the paper's comparison on the synthetic benchmark"),
     "convert": ("engine.cli_labels", "convert label files between formats (DCASE, Audacity, Raven, SV, CSV)"),
+    "batch": ("engine.cli_batch", "analyze a folder with one or two models: results table (CSV) and events (TSV)"),
 }
 
 

@@ -87,3 +87,19 @@ def test_cancel_and_exports(folder, models, tmp_path):
     n = sum(len(it.events_a) for it in items)
     assert len(back.events) == n
     assert len(back.clips) == sum(1 for it in items if not it.row.error and not it.events_a)
+
+
+def test_mmnet_batch_subprocess(folder, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    p = subprocess.run([sys.executable, "-m", "engine", "batch", str(folder), str(MS), "--model-b", str(ATT),
+                        "--table", str(tmp_path / "t.csv"), "--events", str(tmp_path / "e.tsv"), "--device", "cpu"],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert p.returncode == 1, p.stderr          # broken.wav could not be read; the rest is there
+    assert "1 of 6 files" in p.stderr and "Traceback" not in p.stderr
+    rows = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert len(rows) == 6 and all(r["disagreement"] for r in rows if not r["error"])
+    assert read_labels(tmp_path / "e.tsv").ok

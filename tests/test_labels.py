@@ -201,15 +201,15 @@ def test_guess_selection_per_clip_and_folder(tmp_path):
 
 
 # ------------------------------------------------------------------------ crowsetta cross-checks
-crowsetta = pytest.importorskip("crowsetta")
-
-
 def _example(name):
+    crowsetta = pytest.importorskip("crowsetta")  # a test dependency: only these tests need it
     return Path(crowsetta.__file__).parent / "examples" / name
 
 
 def test_crowsetta_reads_our_audacity_and_raven_files_the_same(tmp_path):
     import warnings
+
+    pytest.importorskip("crowsetta")
 
     from crowsetta.formats.bbox import AudBBox, Raven
 
@@ -230,6 +230,8 @@ def test_crowsetta_reads_our_audacity_and_raven_files_the_same(tmp_path):
 
 def test_crowsetta_example_files_read_the_same_here():
     import warnings
+
+    pytest.importorskip("crowsetta")
 
     from crowsetta.formats.bbox import AudBBox, Raven
 
