@@ -7,7 +7,6 @@ of IN are listed on stderr with their line numbers and left out; the rest is con
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def add_arguments(p) -> None:
