@@ -25,6 +25,8 @@ COMMANDS = {
     "reproduce": ("engine.reproduce", "reproduce the paper's comparison on the synthetic benchmark"),
     "monitor": ("engine.cli", "recognize events live from an input device or a replayed file (JSON lines)"),
     "devices": ("engine.cli", "list audio input devices"),
+    "convert": ("engine.cli_labels", "convert label files between formats (DCASE, Audacity, Raven, SV, CSV)"),
+    "batch": ("engine.cli_batch", "analyze a folder with one or two models: results table (CSV) and events (TSV)"),
 }
 
 

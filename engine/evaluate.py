@@ -4,7 +4,9 @@ Each clip goes through the same path as ``mmnet predict`` (Predictor.analyze),
 so what is measured is what users get. Tagging metrics use the class
 thresholds stored in the model file (tuned on the validation split by
 ``mmnet train``); detection metrics (where the split has strong labels) use
-the events of Analysis.events() with the same thresholds.
+the events of Analysis.events() with the same thresholds; PSDS1 and PSDS2
+(threshold-independent, :mod:`engine.psds`) use the segment scores of the
+same scale.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ def evaluate(model_path: str, data_dir: str, split: str = "test", *, ensemble: b
     col = [classes.index(c) for c in ds.classes]
     problems = [{"file": str(p), "reason": r} for p, r in ds.problems]
     y_true, y_score, estimated, used = [], [], [], []
+    seg_scores = {}  # clip -> engine.psds.ClipScores, for PSDS
     for i, item in enumerate(ds.items):
         try:
             a = predictor.analyze(item.path, ensemble=ensemble)
@@ -46,6 +49,9 @@ def evaluate(model_path: str, data_dir: str, split: str = "test", *, ensemble: b
         name = Path(item.path).name
         used.append(name)
         if a.has_segment_level:
+            from .psds import clip_scores
+
+            seg_scores[name] = clip_scores(a, scale)
             for e in a.events(scale=scale, median_s=median_s, min_duration_s=min_duration_s):
                 if e.label in ds.classes:
                     estimated.append((name, e.onset, e.offset, e.label))
@@ -71,11 +77,20 @@ def evaluate(model_path: str, data_dir: str, split: str = "test", *, ensemble: b
             ev = event_based(reference, estimated, t_collar=0.2, percentage_of_length=0.5)
             result.update({"segment_ER": seg["error_rate"], "segment_F1": seg["f1"],
                            "event_F1": ev["f1"], "event_ER": ev["error_rate"]})
+            from .psds import ClipScores, psds_both
+
+            # the dataset's classes, in its order (the model may know more)
+            ps = psds_both({n: ClipScores(s.boundaries, s.scores[:, col], s.duration)
+                            for n, s in seg_scores.items()}, reference, ds.classes)
+            result.update({"psds1": ps["psds1"], "psds2": ps["psds2"]})
             for c, pc in result["per_class"].items():
                 pc["segment_F1"] = seg["per_class"].get(c, {}).get("f1")
                 pc["event_F1"] = ev["per_class"].get(c, {}).get("f1")
+                pc["psds1"] = ps["per_class"].get(c, {}).get("psds1")
+                pc["psds2"] = ps["per_class"].get(c, {}).get("psds2")
         else:
             result.update({"segment_ER": None, "segment_F1": None, "event_F1": None, "event_ER": None,
+                           "psds1": None, "psds2": None,
                            "detection_note": f"{predictor.method} has no segment level"})
         durations: dict[str, list[float]] = {}
         for _, on, off, label in reference:
@@ -92,7 +107,7 @@ def format_table(result: dict) -> str:
 
     lines = [f"{result['method']} on {result['data']} ({result['split']}, {result['clips']} clips)"]
     keys = ["mAP", "AUC", "F1_class_mean", "P_class_mean", "R_class_mean", "F1_micro", "segment_ER",
-            "segment_F1", "event_F1"]
+            "segment_F1", "event_F1", "psds1", "psds2"]
     lines.append("  ".join(f"{k} {f(result.get(k))}" for k in keys if k in result))
     lines.append(f"{'class':24s} {'AP':>6s} {'AUC':>6s} {'F1':>6s} {'P':>6s} {'R':>6s} {'segF1':>6s} {'evF1':>6s}")
     for c, pc in result["per_class"].items():

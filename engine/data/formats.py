@@ -99,26 +99,49 @@ def split_labels(field: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- weak TSV
-def read_weak_rows(path: str | os.PathLike) -> list[WeakRow]:
-    """Rows of a weak TSV (``filename\\tevent_labels``), header optional, with line numbers."""
+def read_weak_rows(path: str | os.PathLike, problems: list | None = None) -> list[WeakRow]:
+    """Rows of a weak TSV (``filename\\tevent_labels``), header optional, with line numbers.
+
+    problems: when a list is given, a bad line is appended to it as ``(line, reason)`` and
+    skipped instead of raising :class:`DatasetError` (the rest of the file is read).
+    """
     rows: list[WeakRow] = []
     first = True
     for n, text in _lines(path):
-        fields = text.split("\t")
-        if first:
-            first = False
-            if fields[0].strip().lower() == "filename":
-                if len(fields) < 2:
-                    raise DatasetError(f"{path}:{n}: expected the header 'filename<TAB>event_labels'")
-                continue
-        name = fields[0].strip()
-        if not name:
-            raise DatasetError(f"{path}:{n}: empty file name")
-        if len(fields) > 2:
-            raise DatasetError(f"{path}:{n}: expected 2 tab-separated fields (filename, event_labels), "
-                               f"got {len(fields)}")
-        rows.append(WeakRow(name, split_labels(fields[1]) if len(fields) > 1 else [], n))
+        try:
+            row = _weak_row(path, n, text, first)
+        except DatasetError as exc:
+            if problems is None:
+                raise
+            problems.append((n, _reason(exc)))
+            row = None
+        first = False
+        if row is not None:
+            rows.append(row)
     return rows
+
+
+def _reason(exc: DatasetError) -> str:
+    """The reason part of a ``FILE:LINE: reason`` message."""
+    parts = str(exc).split(": ", 1)
+    return parts[1] if len(parts) == 2 and ":" in parts[0] else str(exc)
+
+
+def _weak_row(path, n: int, text: str, first: bool) -> WeakRow | None:
+    """One weak TSV line as a WeakRow (None for the header line)."""
+    fields = text.split("\t")
+    if first:
+        if fields[0].strip().lower() == "filename":
+            if len(fields) < 2:
+                raise DatasetError(f"{path}:{n}: expected the header 'filename<TAB>event_labels'")
+            return None
+    name = fields[0].strip()
+    if not name:
+        raise DatasetError(f"{path}:{n}: empty file name")
+    if len(fields) > 2:
+        raise DatasetError(f"{path}:{n}: expected 2 tab-separated fields (filename, event_labels), "
+                           f"got {len(fields)}")
+    return WeakRow(name, split_labels(fields[1]) if len(fields) > 1 else [], n)
 
 
 def read_weak_tsv(path: str | os.PathLike) -> list[tuple[str, list[str]]]:
@@ -138,35 +161,51 @@ def write_weak_tsv(path: str | os.PathLike, rows: Iterable[tuple[str, Sequence[s
 
 
 # ------------------------------------------------------------------------- strong TSV
-def read_strong_rows(path: str | os.PathLike) -> list[StrongRow]:
-    """Rows of a strong TSV (header optional), with line numbers; rows without a label are kept."""
+def read_strong_rows(path: str | os.PathLike, problems: list | None = None) -> list[StrongRow]:
+    """Rows of a strong TSV (header optional), with line numbers; rows without a label are kept.
+
+    problems: when a list is given, a bad line is appended to it as ``(line, reason)`` and
+    skipped instead of raising :class:`DatasetError` (the rest of the file is read).
+    """
     rows: list[StrongRow] = []
     first = True
     for n, text in _lines(path):
-        fields = text.split("\t")
-        if first:
-            first = False
-            if len(fields) >= 2 and fields[0].strip().lower() == "filename" and not _is_number(fields[1]):
-                continue
-        name = fields[0].strip()
-        if not name:
-            raise DatasetError(f"{path}:{n}: empty file name")
-        if len(fields) > 4:
-            raise DatasetError(f"{path}:{n}: expected 4 tab-separated fields (filename, onset, offset, label), "
-                               f"got {len(fields)}")
-        fields = fields + [""] * (4 - len(fields))
-        on_s, off_s, label = fields[1].strip(), fields[2].strip(), fields[3].strip()
-        if not label:
-            if on_s.lower() not in ("", "nan") or off_s.lower() not in ("", "nan"):
-                raise DatasetError(f"{path}:{n}: an event with times but no label")
-            rows.append(StrongRow(name, None, None, "", n))
-            continue
-        onset = _time(on_s, path, n, "onset")
-        offset = _time(off_s, path, n, "offset")
-        if offset < onset:
-            raise DatasetError(f"{path}:{n}: offset {offset} is before onset {onset}")
-        rows.append(StrongRow(name, onset, offset, label, n))
+        try:
+            row = _strong_row(path, n, text, first)
+        except DatasetError as exc:
+            if problems is None:
+                raise
+            problems.append((n, _reason(exc)))
+            row = None
+        first = False
+        if row is not None:
+            rows.append(row)
     return rows
+
+
+def _strong_row(path, n: int, text: str, first: bool) -> StrongRow | None:
+    """One strong TSV line as a StrongRow (None for the header line)."""
+    fields = text.split("\t")
+    if first:
+        if len(fields) >= 2 and fields[0].strip().lower() == "filename" and not _is_number(fields[1]):
+            return None
+    name = fields[0].strip()
+    if not name:
+        raise DatasetError(f"{path}:{n}: empty file name")
+    if len(fields) > 4:
+        raise DatasetError(f"{path}:{n}: expected 4 tab-separated fields (filename, onset, offset, label), "
+                           f"got {len(fields)}")
+    fields = fields + [""] * (4 - len(fields))
+    on_s, off_s, label = fields[1].strip(), fields[2].strip(), fields[3].strip()
+    if not label:
+        if on_s.lower() not in ("", "nan") or off_s.lower() not in ("", "nan"):
+            raise DatasetError(f"{path}:{n}: an event with times but no label")
+        return StrongRow(name, None, None, "", n)
+    onset = _time(on_s, path, n, "onset")
+    offset = _time(off_s, path, n, "offset")
+    if offset < onset:
+        raise DatasetError(f"{path}:{n}: offset {offset} is before onset {onset}")
+    return StrongRow(name, onset, offset, label, n)
 
 
 def read_strong_tsv(path: str | os.PathLike) -> list[tuple[str, float, float, str]]:
