@@ -161,7 +161,12 @@ def iter_blocks(path: str | os.PathLike, sr: int, block_s: float = 60.0) -> Iter
         step = max(1, int(block_s * file_sr))
         got_any = False
         while True:
-            data = handle.read(step, dtype="float32", always_2d=True)
+            try:
+                data = handle.read(step, dtype="float32", always_2d=True)
+            except Exception as exc:  # a damaged or truncated file fails part-way (FLAC "lost sync")
+                text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise AudioError(f"{path}: the audio cannot be decoded after {handle.tell() / file_sr:.1f} s "
+                                 f"({text})") from None
             last = len(data) < step
             block = _to_mono(data)
             if not np.all(np.isfinite(block)):
