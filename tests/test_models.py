@@ -8,12 +8,13 @@ from tests.conftest import TINY
 
 # Table 1 of the paper (DCASE17: 17 classes)
 PAPER_PARAMS = {"convnet-mean": 1.54e6, "resnet-mean": 3.70e6, "resnet-max": 3.70e6, "resnet-wlat": 3.70e6,
-                "resnet-slat": 3.70e6, "resnet-plat": 3.72e6, "resnet-att": 4.14e6, "mmnet": 4.16e6}
+                "resnet-slat": 3.70e6, "resnet-plat": 3.72e6, "resnet-att": 4.14e6, "resnet-att-class": 4.14e6,
+                "mmnet": 4.16e6}
 
 
 def test_method_names():
     assert METHODS == ("convnet-mean", "resnet-mean", "resnet-max", "resnet-wlat", "resnet-slat",
-                       "resnet-plat", "resnet-att", "mmnet", "mmnet-ms")
+                       "resnet-plat", "resnet-att", "resnet-att-class", "mmnet", "mmnet-ms")
 
 
 @pytest.mark.parametrize("method", list(PAPER_PARAMS))
