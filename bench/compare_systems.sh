@@ -14,23 +14,25 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 THREADS="${THREADS:-1}"
 export OMP_NUM_THREADS="$THREADS"
-PY=.venv/bin/python
+PY="${PY:-.venv/bin/python}"   # PY=/path/to/python overrides (e.g. a shared venv)
+NICE="${NICE:-nice -n 10}"
 COMPACT="--set channels=[128,192,192] --set stem=128 --set fc_hidden=256 --set micro_hidden=128 --set heads=64"
 
 run_systems() {
   local data="$OUT/data" spec name method extra
   mkdir -p "$OUT"
   # shellcheck disable=SC2086
-  [ -f "$data/metadata/classes.txt" ] || $PY -m engine synth "$data" $SYNTH_ARGS >/dev/null
+  [ -f "$data/metadata/classes.txt" ] || $NICE $PY -m engine synth "$data" $SYNTH_ARGS >/dev/null
   : > "$OUT/results.tsv"
   for spec in "${SYSTEMS[@]}"; do
     IFS='|' read -r name method extra <<< "$spec"
     if [ ! -f "$OUT/$name/model.safetensors" ]; then
       # shellcheck disable=SC2086
-      $PY -m engine --threads "$THREADS" train --data "$data" --method "$method" --out "$OUT/$name" \
+      $NICE /usr/bin/time -a -o "$OUT/times.txt" -f "$name: %e s wall, %U s user + %S s system CPU" \
+        $PY -m engine --threads "$THREADS" train --data "$data" --method "$method" --out "$OUT/$name" \
           --cache "$OUT/cache" $TRAIN_ARGS $COMPACT $extra > "$OUT/$name.log" 2>&1 \
         || { echo "$name: training failed, see $OUT/$name.log" >&2; return 1; }
     fi
-    $PY bench/report_line.py "$name" "$OUT/$name/model.safetensors" "$data" --tsv "$OUT/results.tsv" --note "$extra"
+    $NICE $PY bench/report_line.py "$name" "$OUT/$name/model.safetensors" "$data" --tsv "$OUT/results.tsv" --note "$extra"
   done
 }

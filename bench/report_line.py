@@ -5,8 +5,10 @@
 Prints mAP, the mean AP of transient classes (median event duration under 1 s) and of long
 ones, AUC, class-mean F1, segment F1 and event F1; appends the same figures to FILE (TSV).
 --mu overrides an M&mnet model's ensemble weight (eq. 9: 1 = macro head only, 0 = attention-
-pooled segment predictions only); mAP and AUC do not depend on thresholds, F1 uses the
-thresholds tuned for the trained mu. Used by bench/formulations.sh and bench/schedule.sh.
+pooled segment predictions only); --pooling (softmax, zscore, unit) and --scales (all,
+primary) override how eq. 9 pools the segment predictions (ModelConfig.ensemble_pooling and
+ensemble_scales); mAP and AUC do not depend on thresholds, F1 uses the thresholds tuned for
+the trained settings. Used by bench/formulations.sh and bench/schedule.sh.
 """
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ def main() -> int:
     p.add_argument("--tsv")
     p.add_argument("--note", default="")
     p.add_argument("--mu", type=float, help="override the ensemble weight of eq. 9 (M&mnet)")
+    p.add_argument("--pooling", choices=("softmax", "zscore", "unit"), help="override alpha_t of eq. 9 (M&mnet)")
+    p.add_argument("--scales", choices=("all", "primary"), help="override the scales y_att pools (M&mnet-MS)")
     args = p.parse_args()
     import engine
     from engine.evaluate import evaluate
@@ -46,6 +50,10 @@ def main() -> int:
     predictor = engine.load_model(args.model)
     if args.mu is not None:
         predictor.model.config.mu = args.mu
+    if args.pooling is not None:
+        predictor.model.config.ensemble_pooling = args.pooling
+    if args.scales is not None:
+        predictor.model.config.ensemble_scales = args.scales
     r = evaluate(args.model, args.data, "test", predictor=predictor)
     r["mAP_short"], r["mAP_long"] = short_long_map(r)
     cells = " ".join(f"{k} {r[k]:.3f}" if r.get(k) is not None else f"{k} -" for k in KEYS)

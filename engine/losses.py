@@ -68,23 +68,56 @@ def macro_loss(output: ModelOutput, y: torch.Tensor, weights=None) -> torch.Tens
 
 
 def micro_loss(scale: ScaleOutput, y: torch.Tensor, weights=None, *, attention_scale: str = "heads",
-               detach_attention: bool = False) -> torch.Tensor:
-    """Eq. 7: sum_t a_t xi(y, d_t), averaged over the batch.
+               detach_attention: bool = False, reduction: str = "sum", negatives: str = "attention",
+               label_attention: bool = False) -> torch.Tensor:
+    """Eq. 7 and the authors' form of it, averaged over the batch.
 
-    attention_scale "heads" uses a_t as eq. 6 defines it (summing to m over
-    time); "unit" divides by m so that the weights sum to 1.
-    detach_attention stops the gradient through a_t (authors' code).
+    Per clip: mean over classes c of sum_t W_{t,c} BCE(y_c, d_{t,c}) ("sum", eq. 7) or of
+    mean_t W_{t,c} BCE(y_c, d_{t,c}) ("mean" over the clip's real segments, authors' code),
+    with W_{t,c} = a_t w_c for every class ("attention", eq. 7 with eq. 11's class weights)
+    or W_{t,c} = a_t w_c on the clip's positive classes and 1 on its negatives ("uniform",
+    authors' code). a_t is a_{t,c} with ``label_attention`` (label-specific supervision).
+    attention_scale "heads" uses a_t as eq. 6 defines it (summing to m over time); "unit"
+    divides by m so that the weights sum to 1. detach_attention stops the gradient
+    through a_t (authors' code). Padded segments (scale.valid False) weigh 0.
     """
-    a = scale.attention
-    if a is None:
-        raise ValueError(f"scale {scale.name} has no attention: not a micro head")
+    if label_attention:
+        a = scale.class_attention                                          # B x T x C
+        if a is None:
+            raise ValueError(f"scale {scale.name} has no label-specific attention")
+    else:
+        if scale.attention is None:
+            raise ValueError(f"scale {scale.name} has no attention: not a micro head")
+        a = scale.attention.unsqueeze(2)                                   # B x T x 1
     if attention_scale == "unit":
         heads = scale.head_logits.shape[1] if scale.head_logits is not None else a.sum(dim=1, keepdim=True)
         a = a / heads
     if detach_attention:
         a = a.detach()
-    per_segment = bce(y.unsqueeze(1), scale.segment_probs, scale.segment_logits, weights)  # B x T
-    return (a * per_segment).sum(dim=1).mean()
+    if scale.segment_logits is not None:
+        per = F.binary_cross_entropy_with_logits(scale.segment_logits, y.unsqueeze(1).expand_as(scale.segment_logits),
+                                                 reduction="none")
+    else:
+        p = scale.segment_probs.clamp(EPS, 1 - EPS)
+        per = F.binary_cross_entropy(p, y.unsqueeze(1).expand_as(p), reduction="none")   # B x T x C
+    w = weights.to(per) if weights is not None else torch.ones(per.shape[-1], dtype=per.dtype, device=per.device)
+    pos = y.unsqueeze(1)                                                   # B x 1 x C
+    if negatives == "uniform":
+        W = pos * a * w + (1 - pos)
+    elif negatives == "attention":
+        W = a * w
+    else:
+        raise ValueError(f"negatives must be attention or uniform, not {negatives!r}")
+    mask = scale.valid
+    if mask is not None:
+        W = W * mask.unsqueeze(2).to(W)
+    total = (W * per).sum(dim=1)                                           # B x C
+    if reduction == "mean":
+        n = mask.sum(dim=1, keepdim=True).to(total) if mask is not None else per.shape[1]
+        total = total / n
+    elif reduction != "sum":
+        raise ValueError(f"reduction must be sum or mean, not {reduction!r}")
+    return total.mean(dim=1).mean()
 
 
 def multiscale_micro_loss(output: ModelOutput, y, weights=None, **kw) -> torch.Tensor:
@@ -92,10 +125,18 @@ def multiscale_micro_loss(output: ModelOutput, y, weights=None, **kw) -> torch.T
     return sum(micro_loss(s, y, weights, **kw) for s in output.scales)
 
 
+def _segment_mean(per_segment: torch.Tensor, scale: ScaleOutput) -> torch.Tensor:
+    """Mean over the batch of each clip's mean over its real segments: B x T -> scalar."""
+    if scale.valid is None:
+        return per_segment.mean()
+    m = scale.valid.to(per_segment)
+    return ((per_segment * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)).mean()
+
+
 def slat_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
     """SLAT (Hershey et al.): every segment takes the clip's labels; mean over segments of xi(y, d_t)."""
     s = output.scales[0]
-    return bce(y.unsqueeze(1), s.segment_probs, s.segment_logits, weights).mean()
+    return _segment_mean(bce(y.unsqueeze(1), s.segment_probs, s.segment_logits, weights), s)
 
 
 def wlat_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
@@ -104,7 +145,7 @@ def wlat_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
 
 
 def att_loss(output: ModelOutput, y, weights=None) -> torch.Tensor:
-    """ATT (Xu et al. 2017a): xi(y, sum_t att_t * cla_t)."""
+    """ATT (both readings): xi(y, sum_t att_t * cla_t), att shared (resnet-att) or per class (resnet-att-class)."""
     return bce(y, output.clip_probs, None, weights).mean()
 
 
@@ -124,7 +165,7 @@ def plat_loss(output: ModelOutput, y, weights=None, threshold: float = 0.5) -> t
     if s.class_attention is None:
         raise ValueError("PLAT needs the class activation map of a training-mode forward pass")
     target = plat_targets(s.class_attention, y, threshold)
-    return macro_loss(output, y, weights) + bce(target, s.segment_probs, s.segment_logits, weights).mean()
+    return macro_loss(output, y, weights) + _segment_mean(bce(target, s.segment_probs, s.segment_logits, weights), s)
 
 
 def method_loss(output: ModelOutput, y: torch.Tensor, config: ModelConfig,
@@ -141,7 +182,7 @@ def method_loss(output: ModelOutput, y: torch.Tensor, config: ModelConfig,
     if kind == "slat":
         loss = slat_loss(output, y, weights)
         return loss, {"segment": float(loss.detach())}
-    if kind == "att":
+    if kind in ("att", "att-class"):
         loss = att_loss(output, y, weights)
         return loss, {"clip": float(loss.detach())}
     if kind == "plat":
@@ -156,6 +197,8 @@ def method_loss(output: ModelOutput, y: torch.Tensor, config: ModelConfig,
     else:
         clip = macro_loss(output, y, weights)
     micro = multiscale_micro_loss(output, y, weights, attention_scale=config.attention_scale,
-                                  detach_attention=config.detach_attention)
+                                  detach_attention=config.detach_attention, reduction=config.micro_reduction,
+                                  negatives=config.micro_negatives,
+                                  label_attention=config.micro_attention == "label")
     loss = clip + config.micro_weight * micro
     return loss, {"macro": float(clip.detach()), "micro": float(micro.detach())}

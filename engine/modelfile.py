@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .features import FeatureConfig, Normalizer
-from .models import ModelConfig, SoundEventModel, count_parameters
+from .models import ModelConfig, SoundEventModel, count_parameters, upgrade_config_dict
 
 FORMAT = "mmstudio-model"
 FORMAT_VERSION = 1
@@ -118,9 +118,14 @@ def read_metadata(path: str | os.PathLike) -> dict:
         raise ModelFileError(f"{path}: model format version {header.get('format_version')!r} "
                              f"is not supported (this build reads version {FORMAT_VERSION})")
     try:
-        return json.loads(header["meta"])
+        meta = json.loads(header["meta"])
     except (KeyError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path}: damaged metadata ({_short(exc)})") from None
+    if isinstance(meta, dict) and isinstance(meta.get("model_config"), dict):
+        # files from before the two ATT readings: their "resnet-att" is now "resnet-att-class"
+        meta["model_config"] = upgrade_config_dict(meta["model_config"])
+        meta["method"] = meta["model_config"].get("method", meta.get("method"))
+    return meta
 
 
 def load_bundle(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelBundle:

@@ -235,15 +235,18 @@ class Trainer:
             sys.stderr.write(f"features of {total} clips ready\n")
         sys.stderr.flush()
 
-    def _batch(self, dataset, indices, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        feats, labels = [], []
+    def _batch(self, dataset, indices, epoch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(features B x n_mels x T normalized, labels B x C, real frames B): padded frames
+        of short clips are masked out of the models' softmaxes over time by n_valid."""
+        feats, labels, valid = [], [], []
         for i in indices:
             item = dataset.get(int(i), epoch=epoch) if hasattr(dataset, "get") else dataset[int(i)]
             feats.append(item[0])
             labels.append(item[1])
+            valid.append(int(item[2]) if len(item) > 2 else item[0].shape[-1])
         x = torch.stack(feats).to(self.device, non_blocking=True)
         y = torch.stack(labels).to(self.device, non_blocking=True)
-        return self.normalizer_apply(x), y
+        return self.normalizer_apply(x), y, torch.tensor(valid, device=self.device)
 
     def normalizer_apply(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self._mean) / self._std
@@ -316,8 +319,8 @@ class Trainer:
         out = []
         for start in range(0, len(dataset), self.cfg.batch_size):
             idx = range(start, min(len(dataset), start + self.cfg.batch_size))
-            x, _ = self._batch(dataset, idx, epoch=0)
-            out.append(self.model(x).predictions.float().cpu().numpy())
+            x, _, n_valid = self._batch(dataset, idx, epoch=0)
+            out.append(self.model(x, n_valid=n_valid).predictions.float().cpu().numpy())
         self.model.train()
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
 
@@ -443,10 +446,10 @@ class Trainer:
                     idx = chunk[self.rank::self.world]
                     if len(idx) == 0:
                         continue
-                    x, y = self._batch(self.train_set, idx, epoch)
+                    x, y, n_valid = self._batch(self.train_set, idx, epoch)
                     with torch.autocast(self.device.type, enabled=self.amp, dtype=torch.float16
                                         if self.device.type == "cuda" else torch.bfloat16):
-                        out = self.net(x)
+                        out = self.net(x, n_valid=n_valid)
                     loss, parts = method_loss(_float_output(out), y, self.model.config, self.weights)
                     if not torch.isfinite(loss):
                         raise TrainingError(f"the loss became {float(loss)} at epoch {epoch + 1}, batch {b + 1}: "

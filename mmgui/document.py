@@ -29,7 +29,7 @@ from .workers import AnalysisTask, FunctionTask, PlaybackAudioTask, SpectrogramT
 PRETTY_METHODS = {
     "convnet-mean": "ConvNet-mean", "resnet-mean": "ResNet-mean", "resnet-max": "ResNet-max",
     "resnet-wlat": "ResNet-WLAT", "resnet-slat": "ResNet-SLAT", "resnet-plat": "ResNet-PLAT",
-    "resnet-att": "ResNet-ATT", "mmnet": "M&mnet", "mmnet-ms": "M&mnet-MS",
+    "resnet-att": "ResNet-ATT", "resnet-att-class": "ResNet-ATT-class", "mmnet": "M&mnet", "mmnet-ms": "M&mnet-MS",
 }
 SLOTS = ("A", "B")
 # recordings up to this length keep their 44.1 kHz samples for playback; longer ones are

@@ -156,3 +156,31 @@ def test_generation_speed_and_cli(tmp_path):
     (tmp_path / "busy" / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="not empty"):
         generate(tmp_path / "busy", 1, 1)
+
+
+def test_one_event_per_clip_regime(tmp_path):
+    summary = generate(tmp_path / "one", n_train=8, n_test=3, seed=11, one_event_per_clip=True)
+    assert summary["one_event_per_clip"] is True
+    for split, n in (("train", 8), ("test", 3)):
+        assert summary["splits"][split] == {"clips": n, "events": n, "clips_without_events": 0}
+        for item in load_dataset(tmp_path / "one", split).items:
+            assert len(item.events) == 1 and len(item.labels) == 1
+    import json
+    settings = json.loads((tmp_path / "one" / "metadata" / "synth.json").read_text())
+    assert settings["one_event_per_clip"] is True and settings["events_per_clip_p"] == [0.0, 1.0, 0.0, 0.0, 0.0]
+    # the mixed regime is unchanged by the option's existence: clips with events keep their first draws
+    for i in range(10):
+        mixed = make_clip(np.random.default_rng([5, 0, i]), SR, 10.0)
+        one = make_clip(np.random.default_rng([5, 0, i]), SR, 10.0, one_event=True)
+        assert len(one[1]) == 1
+        if mixed[1]:
+            assert mixed[2]["background"] == one[2]["background"]
+
+
+def test_one_event_per_clip_cli(tmp_path):
+    from engine.cli import main
+
+    assert main(["synth", str(tmp_path / "b"), "--n-train", "3", "--n-test", "1", "--seed", "2",
+                 "--one-event-per-clip"]) == 0
+    ds = load_dataset(tmp_path / "b", "train")
+    assert all(len(it.labels) == 1 for it in ds.items)

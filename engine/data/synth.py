@@ -58,7 +58,7 @@ amplitude modulation), ``hum`` (50 or 60 Hz mains hum and harmonics over a faint
 ``quiet_room`` (a very low, dark noise floor). The background lies between -42 and -26 dBFS RMS
 (-62 to -52 for the quiet room); each event's RMS over its extent is 0 to +20 dB relative to it
 (relative to -42 dBFS at least). Clips hold 0 to 4 events of distinct classes (10% none),
-placed uniformly at random, overlaps allowed. A clip whose peak would exceed 0.98 is scaled down.
+placed uniformly at random, overlaps allowed; with ``--one-event-per-clip`` exactly one. A clip whose peak would exceed 0.98 is scaled down.
 
 Labels are exact: each event's signal lies entirely within [onset, offset] and starts and ends
 there (its extent as generated, in whole samples; decaying sounds are cut 40 dB below their
@@ -497,10 +497,12 @@ BACKGROUNDS: dict[str, Callable] = {
 
 
 # ------------------------------------------------------------------------------ clips
-def make_clip(rng: np.random.Generator, sr: int = 44100, duration: float = 10.0):
+def make_clip(rng: np.random.Generator, sr: int = 44100, duration: float = 10.0, one_event: bool = False):
     """One soundscape: (samples float32 (N,), events [(onset s, offset s, label)] by onset, info dict).
 
     info: background name and level (dBFS), per event its EBR (dB), the gain applied against clipping.
+    one_event: exactly one event in the clip (the one-event-per-clip regime), drawn with the
+    same random stream as the mixed regime's first event.
     """
     n = int(round(duration * sr))
     bg_name = list(BACKGROUNDS)[int(rng.integers(len(BACKGROUNDS)))]
@@ -508,6 +510,8 @@ def make_clip(rng: np.random.Generator, sr: int = 44100, duration: float = 10.0)
     ref_db = max(bg_db, -42.0)
     mix = BACKGROUNDS[bg_name](rng, n, sr) * F32(10 ** (bg_db / 20))
     k = int(rng.choice(len(EVENT_COUNT_P), p=EVENT_COUNT_P))
+    if one_event:
+        k = 1
     chosen = rng.choice(len(CLASSES), size=k, replace=False) if k else []
     events, ebrs = [], []
     for ci in chosen:
@@ -565,8 +569,11 @@ def _prepare_out(out: Path) -> None:
 
 def generate(out_dir: str | os.PathLike, n_train: int, n_test: int, n_validation: int | None = None,
              seed: int = 0, progress: Callable[[int, int], None] | None = None, *, sr: int = 44100,
-             duration: float = 10.0) -> dict:
+             duration: float = 10.0, one_event_per_clip: bool = False) -> dict:
     """Write the benchmark to ``out_dir`` (see the module docstring); returns a summary dict.
+
+    one_event_per_clip: every clip holds exactly one event (one weak label a clip, closer to
+    DCASE 2017 Task 4's clips) instead of 0 to 4.
 
     progress: called as ``progress(done, total)`` after each clip. The summary holds, per split,
     clips, events and clips without events; events per class; and the time taken
@@ -586,6 +593,7 @@ def generate(out_dir: str | os.PathLike, n_train: int, n_test: int, n_validation
     total = sum(n for _, n in splits)
     done, synth_s, t0 = 0, 0.0, time.perf_counter()
     summary: dict = {"out": str(out), "seed": int(seed), "sr": int(sr), "duration": float(duration),
+                     "one_event_per_clip": bool(one_event_per_clip),
                      "classes": CLASS_NAMES, "splits": {}, "events_per_class": {c: 0 for c in CLASS_NAMES}}
     for split, count in splits:
         folder = out / "audio" / split
@@ -594,7 +602,7 @@ def generate(out_dir: str | os.PathLike, n_train: int, n_test: int, n_validation
         for i in range(count):
             rng = np.random.default_rng([int(seed), SPLIT_IDS[split], i])
             t1 = time.perf_counter()
-            samples, events, _ = make_clip(rng, sr, duration)
+            samples, events, _ = make_clip(rng, sr, duration, one_event=one_event_per_clip)
             synth_s += time.perf_counter() - t1
             name = f"{split}_{i:05d}.wav"
             _write_wav(folder / name, samples, sr)
@@ -616,7 +624,9 @@ def generate(out_dir: str | os.PathLike, n_train: int, n_test: int, n_validation
     settings = {"generator": "engine.data.synth", "version": SYNTH_VERSION, "seed": int(seed), "sr": int(sr),
                 "duration": float(duration), "splits": {s: n for s, n in splits},
                 "classes": [{"name": c.name, "kind": c.kind, "description": c.description} for c in CLASSES],
-                "backgrounds": list(BACKGROUNDS), "events_per_clip_p": list(EVENT_COUNT_P),
+                "backgrounds": list(BACKGROUNDS),
+                "events_per_clip_p": [0.0, 1.0, 0.0, 0.0, 0.0] if one_event_per_clip else list(EVENT_COUNT_P),
+                "one_event_per_clip": bool(one_event_per_clip),
                 "ebr_db": list(EBR_DB)}
     _write_text(out / "metadata" / "synth.json", json.dumps(settings, indent=2) + "\n")
     _write_text(out / "metadata" / "classes.txt", "\n".join(CLASS_NAMES) + "\n")   # last: marks completion
@@ -637,6 +647,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
     parser.add_argument("--sr", type=int, default=44100, help="sample rate in Hz (default 44100)")
     parser.add_argument("--duration", type=float, default=10.0, help="clip length in seconds (default 10)")
+    parser.add_argument("--one-event-per-clip", action="store_true",
+                        help="exactly one event in every clip (default: 0 to 4, 10%% of clips empty)")
 
 
 def run(args) -> int:
@@ -654,6 +666,7 @@ def run(args) -> int:
         if v is not None and v < 0:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
     summary = generate(args.out, args.n_train, args.n_test, args.n_validation, seed=args.seed,
-                       progress=progress, sr=args.sr, duration=args.duration)
+                       progress=progress, sr=args.sr, duration=args.duration,
+                       one_event_per_clip=args.one_event_per_clip)
     print(json.dumps(summary, indent=2))
     return 0

@@ -3,7 +3,12 @@
 ``METHODS`` lists them; ``build(name, n_classes, **config)`` returns a
 :class:`SoundEventModel` at the paper's configuration unless told otherwise.
 Any :class:`ModelConfig` field can be passed as a keyword; ``variant="authors-code"``
-switches on the departures of the authors' public code listed in ``VARIANTS``.
+switches on the departures of the authors' public code listed in ``VARIANTS``
+(``variant="label-specific"``: their loss with label-specific attention). A
+configuration that would leave the attention untrained is a :class:`ConfigError`.
+
+Two readings of ResNet-ATT: ``resnet-att`` is the seed paper's (one label-agnostic
+a_t per segment), ``resnet-att-class`` Xu et al. 2017a's (one attention per class).
 """
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import dataclasses
 
 from ..errors import ConfigError
 
-from .network import METHOD_TABLE, VARIANTS, ModelConfig, SoundEventModel, count_parameters
+from .network import (CONFIG_VERSION, METHOD_TABLE, VARIANTS, ModelConfig, SoundEventModel, count_parameters,
+                      upgrade_config_dict)
 from .output import ModelOutput, ScaleOutput
 
 METHODS: tuple[str, ...] = tuple(METHOD_TABLE)
@@ -28,12 +34,14 @@ def make_config(name: str, n_classes: int, **config) -> ModelConfig:
     if name == "mmnet-ms":
         settings["multiscale"] = True
     settings.update(config)
-    known = {f.name for f in dataclasses.fields(ModelConfig)} - {"method", "n_classes", "variant"}
+    known = {f.name for f in dataclasses.fields(ModelConfig)} - {"method", "n_classes", "variant", "config_version"}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise ConfigError(f"unknown model option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                          f"choose from {', '.join(sorted(known | {'variant'}))}")
-    return ModelConfig(method=name, n_classes=n_classes, variant=variant, **settings)
+    cfg = ModelConfig(method=name, n_classes=n_classes, variant=variant, **settings)
+    cfg.check_trainable()
+    return cfg
 
 
 def build(name: str, n_classes: int, **config) -> SoundEventModel:
@@ -45,5 +53,5 @@ def from_config(config: ModelConfig) -> SoundEventModel:
     return SoundEventModel(config)
 
 
-__all__ = ["METHODS", "VARIANTS", "ModelConfig", "ModelOutput", "ScaleOutput", "SoundEventModel",
+__all__ = ["CONFIG_VERSION", "upgrade_config_dict", "METHODS", "VARIANTS", "ModelConfig", "ModelOutput", "ScaleOutput", "SoundEventModel",
            "build", "make_config", "from_config", "count_parameters"]

@@ -18,16 +18,18 @@ def conv3(cin: int, cout: int) -> nn.Conv1d:
 class PreActBlock(nn.Module):
     """Pre-activation residual block (He et al. 2016): BN-ReLU-conv-BN-ReLU-conv plus shortcut.
 
-    The shortcut is a 1x1 convolution when the channel count changes.
+    The shortcut is a 1x1 convolution when the channel count changes (He et al.'s
+    projection shortcut), or on every block with ``project_all`` (the authors' code puts one
+    on the 384->384 block too: +0.15M parameters at the paper's width).
     """
 
-    def __init__(self, cin: int, cout: int):
+    def __init__(self, cin: int, cout: int, project_all: bool = False):
         super().__init__()
         self.bn1 = nn.BatchNorm1d(cin)
         self.conv1 = conv3(cin, cout)
         self.bn2 = nn.BatchNorm1d(cout)
         self.conv2 = conv3(cout, cout)
-        self.shortcut = nn.Conv1d(cin, cout, 1, bias=False) if cin != cout else None
+        self.shortcut = nn.Conv1d(cin, cout, 1, bias=False) if (cin != cout or project_all) else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = torch.relu(self.bn1(x))
@@ -44,17 +46,18 @@ class ResNet1d(nn.Module):
     (stem->256, 256->384, 384->384) with max-pooling by ``pool`` between stages.
     At 44.1 kHz / hop 492 the last map has a stride of 16 frames = 0.18 s.
     ``stage_outputs`` adds a BN+ReLU to the inner stages' maps (needed only by
-    M&mnet-MS); the last stage always ends with BN+ReLU.
+    M&mnet-MS); the last stage always ends with BN+ReLU. ``shortcut``: "changed" (1x1
+    projection only where the channel count changes) or "all" (on every block, authors' code).
     """
 
     def __init__(self, n_mels: int = 128, stem: int = 128, channels=(256, 384, 384), pool: int = 4,
-                 stage_outputs: bool = False):
+                 stage_outputs: bool = False, shortcut: str = "changed"):
         super().__init__()
         self.input_bn = nn.BatchNorm1d(n_mels)
         self.stem = conv3(n_mels, stem)
         blocks, cin = [], stem
         for cout in channels:
-            blocks.append(PreActBlock(cin, cout))
+            blocks.append(PreActBlock(cin, cout, project_all=shortcut == "all"))
             cin = cout
         self.blocks = nn.ModuleList(blocks)
         self.pool = pool

@@ -18,7 +18,8 @@ class ScaleOutput:
     attention: B x T_l, the attention score a_t (eq. 6: softmax over time per
         head, summed over heads, so it sums to the number of heads over time);
         None for methods without attention (WLAT, SLAT, PLAT).
-    class_attention: B x T_l x C, class-wise attention (ResNet-ATT only; each class sums to 1 over time).
+    class_attention: B x T_l x C, class-wise attention: resnet-att-class (each class sums to 1
+        over time), M&mnet with micro_attention="label" (a_{t,c}, each class sums to m), PLAT's CAM.
     hop_s: seconds between segments (and length of one segment).
     name: a short label ("stage3", "up1", ...).
     """
@@ -31,6 +32,9 @@ class ScaleOutput:
     class_attention: torch.Tensor | None = None
     # raw per-head attention logits B x m x T_l (before the softmax); used by the losses
     head_logits: torch.Tensor | None = None
+    # B x T_l bool, True on segments holding real input (None: all of them); set when the
+    # forward pass was given n_valid for zero-padded clips
+    valid: torch.Tensor | None = None
 
 
 @dataclass
