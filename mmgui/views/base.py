@@ -246,6 +246,17 @@ class TimePane(pg.PlotItem):
         self.vb.setLimits(xMin=0.0, xMax=d, minXRange=min(0.05, d), maxXRange=d)
 
 
+def pane_pixels(vb) -> int:
+    """Screen pixels across a ViewBox (at least 1; 800 before the first layout)."""
+    w = int(vb.width())
+    return w if w > 0 else 800
+
+
+def view_key(t0: float, t1: float, n_px: int) -> tuple:
+    """What decides the columns drawn: the zoom (span and pixel count), not the position."""
+    return (round(t1 - t0, 9), n_px)
+
+
 def format_time(t: float) -> str:
     """Seconds as m:ss.mmm (h:mm:ss.mmm past an hour)."""
     t = max(0.0, float(t))

@@ -17,7 +17,7 @@ from PySide6.QtGui import QFontMetrics
 
 from .. import theme
 from ..pyramid import SpectrogramPyramid
-from .base import ClassAxis, TimePane, format_time
+from .base import ClassAxis, TimePane, format_time, pane_pixels, view_key
 
 
 def pane_status(doc, slot: str) -> tuple[object, str]:
@@ -96,6 +96,7 @@ class SegmentHeatmapPane(_ModelPane):
         super().__init__(doc, slot, left_axis=self.class_axis)
         self.vb.invertY(True)           # first class on top, as in the event rows
         self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(False)     # the pyramid gives one column per pixel at most
         self.image.setLevels((0.0, 1.0))
         self.image.setZValue(-10)
         self.addItem(self.image)
@@ -142,19 +143,19 @@ class SegmentHeatmapPane(_ModelPane):
         if pyr is None:
             return
         (t0, t1), _ = self.vb.viewRange()
-        max_cols = 2 * max(200, int(self.vb.width() or 800))
-        level = pyr.level_for(t0, t1, max_cols)
+        n_px = pane_pixels(self.vb)
+        key = view_key(t0, t1, n_px)
         if self._shown is not None:
-            lv, start, end = self._shown
-            if lv == level and start <= max(t0, 0.0) and (end >= t1 or end >= pyr.duration - 1e-9):
+            k, start, end = self._shown
+            if k == key and start <= max(t0, 0.0) and (end >= t1 or end >= pyr.duration - 1e-9):
                 return
-        sel = pyr.select(t0, t1, max_cols)
+        sel = pyr.columns(t0, t1, n_px)
         if sel is None:
             return
-        img, start, end, level = sel
+        img, start, end, _level, _dt = sel
         self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(start, 0.0, end - start, float(pyr.n_mels))
-        self._shown = (level, start, end)
+        self._shown = (key, start, end)
 
     def readout(self, x: float, y: float) -> str:
         a, sc = self.analysis, self.scale

@@ -1,7 +1,8 @@
 """The mel-spectrogram pane: time in seconds, mel bands labelled in Hz, fixed colour levels.
 
-Only the visible part is drawn, from the clip's :class:`SpectrogramPyramid` at the
-coarsest level that still gives about two columns per screen pixel.
+Only the visible part is drawn, from the clip's :class:`SpectrogramPyramid`: at
+most one image column per screen pixel, each the maximum of the frames under it, so
+that a click of one frame stays visible at any zoom and any pane width.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 
 from .. import theme
-from .base import MelAxis, TimePane, format_time
+from .base import MelAxis, TimePane, format_time, pane_pixels, view_key
 
 
 class SpectrogramPane(TimePane):
@@ -29,7 +30,8 @@ class SpectrogramPane(TimePane):
         self.image.setAutoDownsample(False)
         self.addItem(self.image)
         self.image.setZValue(-10)
-        self._shown = None          # (path, level, start, end, frames)
+        self._shown = None          # (path, view key, start, end, frames)
+        self._level = 0
         self._configured = None     # the entry the axes were set up for
         self._path = None
         self.n_mels = 128
@@ -94,27 +96,28 @@ class SpectrogramPane(TimePane):
             return
         self.set_placeholder("")
         (t0, t1), _ = self.vb.viewRange()
-        width = max(200, int(self.vb.width() or 800))
-        max_cols = 2 * width
-        level = pyr.level_for(t0, t1, max_cols)
+        n_px = pane_pixels(self.vb)
+        key = view_key(t0, t1, n_px)
         if self._shown is not None:
-            path, lv, s, e, frames = self._shown
-            if (path == self._path and lv == level and s <= max(t0, 0) and
+            path, k, s, e, frames = self._shown
+            if (path == self._path and k == key and s <= max(t0, 0) and
                     (e >= t1 or e >= pyr.duration - 1e-9) and frames == pyr.frames):
                 return
-        sel = pyr.select(t0, t1, max_cols)
+        sel = pyr.columns(t0, t1, n_px)
         if sel is None:
             return
-        img, start, end, level = sel
+        img, start, end, level, dt = sel
         levels = self.doc.spec_levels or (0.0, float(img.max() or 1.0))
         self.image.setImage(img, autoLevels=False, levels=levels)
         self.image.setRect(start, 0.0, end - start, float(self.n_mels))
-        self._shown = (self._path, level, start, end, pyr.frames)
+        self._shown = (self._path, key, start, end, pyr.frames)
+        self._level = level
 
     def readout(self, x: float, y: float) -> str:
         if self._shown is None or not (0 <= y <= self.n_mels):
             return f"t {format_time(x)}"
-        _, level, start, end, _ = self._shown
+        _, _, start, end, _ = self._shown
+        level = self._level
         img = self.image.image
         hz = self.mel_axis.row_to_hz(y)
         text = f"t {format_time(x)}   f {hz:,.0f} Hz (mel band {int(y)})"
