@@ -193,3 +193,145 @@ def test_a_one_segment_detection_stays_visible_in_the_heatmap(qtbot, doc, tmp_pa
             peak = float(lum[y, x - 1:x + 2].max())
             assert peak > background + 100, (f"{what} at {width} px: the detection at {t} s (class {k}) is "
                                             f"not visible: {peak:.0f} vs {background:.0f}")
+
+
+# ------------------------------------------------------------------------------ bad files, stale state
+@pytest.fixture(scope="module")
+def awkward(tmp_path_factory):
+    """Files a new user opens: stereo 48 kHz, a text file renamed .wav, an empty .wav, a 0.05-s clip."""
+    d = tmp_path_factory.mktemp("awkward")
+    rng = np.random.default_rng(1)
+    t = np.arange(48000 * 8) / 48000
+    sf.write(d / "stereo48k.wav", np.stack([0.2 * np.sin(2 * np.pi * 440 * t),
+                                            0.1 * rng.normal(size=t.size)], 1).astype(np.float32), 48000)
+    (d / "text.wav").write_text("this is not audio\n" * 50)
+    (d / "empty.wav").write_bytes(b"")
+    sf.write(d / "short50ms.wav", (0.1 * rng.normal(size=int(0.05 * SR))).astype(np.float32), SR)
+    return {p.stem: str(p) for p in d.iterdir()}
+
+
+def painted_fraction(view, pane) -> float:
+    """Fraction of a pane's data area not in the pane background colour (a picture fills it all)."""
+    from mmgui import theme
+
+    x0, y0, x1, y1 = pane_box(view, pane)
+    sub = grab(view)[y0 + 2:y1 - 1, x0 + 2:x1 - 1].astype(np.int32)
+    bg = np.array([int(theme.PANE_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
+    return float((np.abs(sub - bg).max(axis=2) > 12).mean())
+
+
+def test_an_unreadable_file_never_shows_another_files_picture(qtbot, doc, awkward, clicks30):
+    from mmgui.views.panel import AnalysisPanel
+
+    panel = AnalysisPanel(doc)
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    spec = panel.spectrogram
+    doc.open_paths([awkward["stereo48k"], awkward["text"], clicks30, awkward["empty"]], select=False)
+    wait_idle(qtbot, doc)
+    for name, bad in (("stereo48k", "text"), ("stereo48k", "text"), (clicks30, "empty"), ("text", "empty")):
+        good = awkward.get(name, name)
+        doc.set_current(good)
+        wait_idle(qtbot, doc)
+        if name != "text":
+            assert spec.image.image is not None and painted_fraction(panel.graphics, spec) > 0.9
+        doc.set_current(awkward[bad])
+        wait_idle(qtbot, doc)
+        assert spec.image.image is None, f"{bad}.wav after {name}: the image of another file is kept"
+        assert painted_fraction(panel.graphics, spec) < 0.1    # only the message on an empty pane
+        assert "Cannot read this file" in message(spec)
+        assert f"{bad}.wav" in message(spec)
+
+
+def message(pane) -> str:
+    """The message shown over a pane ("" when none)."""
+    note = pane.placeholder
+    return note.textItem.toPlainText() if note.isVisible() else ""
+
+
+def placeholder_fits(pane) -> None:
+    """The pane's message lies inside its data area (wrapped, not cut at the sides)."""
+    note = pane.placeholder
+    vb = pane.vb if hasattr(pane, "vb") else pane.plot.vb
+    r = note.mapRectToItem(vb, note.boundingRect())
+    assert r.left() >= -0.5 and r.right() <= vb.rect().right() + 0.5, (message(pane), r, vb.rect())
+
+
+def test_analyzing_ends_for_unreadable_files_and_without_a_file(qtbot, doc, awkward):
+    from mmgui.views.panel import AnalysisPanel
+    from mmgui.views.predictions import ClipPredictionsView
+
+    panel, pred = AnalysisPanel(doc), ClipPredictionsView(doc)
+    for w in (panel, pred):
+        qtbot.addWidget(w)
+        w.resize(800, 560)
+        w.show()
+    entry = doc.add_model(BUNDLED["resnet-att"])
+    doc.set_slot("A", entry.path)
+    wait_idle(qtbot, doc)
+    assert "analyzing" not in panel.events.title_html        # no file: nothing is being analyzed
+    for bad in ("empty", "text"):
+        doc.open_paths([awkward[bad]])
+        wait_idle(qtbot, doc)
+        assert doc.current.error
+        assert "analyzing" not in panel.events.title_html and "unreadable" in panel.events.title_html
+        for pane in (panel.heatmap, panel.curves, panel.attention):
+            assert "analyzing" not in message(pane)
+            assert "Cannot read this file" in message(pane), (pane.kind, message(pane))
+            placeholder_fits(pane)
+        assert "Cannot read this file" in message(pred)
+        placeholder_fits(pred)
+        placeholder_fits(panel.spectrogram)
+    # a cancelled analysis does not stay "analyzing…" either
+    doc.open_paths([awkward["stereo48k"]])
+    qtbot.waitUntil(lambda: doc.is_analyzing("A"), timeout=10000)
+    doc.tasks.cancel()
+    wait_idle(qtbot, doc)
+    if doc.analysis("A") is None:
+        assert "analyzing" not in panel.events.title_html and "analyzing" not in message(panel.heatmap)
+        assert "analyzing" not in message(pred)
+
+
+def test_clip_change_resets_readout_and_zoom_and_short_clips_read_in_seconds(qtbot, doc, awkward, clicks30):
+    from mmgui.views.panel import AnalysisPanel
+
+    panel = AnalysisPanel(doc)
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    spec = panel.spectrogram
+    doc.open_paths([clicks30])
+    wait_idle(qtbot, doc)
+    doc.set_view_range(20.0, 28.0)
+    qtbot.wait(20)
+    scene = panel.graphics.scene()
+    scene.sigMouseMoved.emit(spec.vb.mapViewToScene(QPointF(25.4, 64.0)))
+    assert panel.readout.text().startswith("t 0:25.4")
+    doc.open_paths([awkward["stereo48k"]])                      # 8 s
+    wait_idle(qtbot, doc)
+    assert panel.readout.text().strip() == ""                    # not the other clip's 0:25.4
+    assert spec.vb.viewRange()[0] == pytest.approx([0.0, 8.0], abs=0.02)
+    scene.sigMouseMoved.emit(spec.vb.mapViewToScene(QPointF(7.0, 64.0)))
+    assert panel.readout.text().startswith("t 0:07.0")
+    doc.set_view_range(2.0, 3.0)
+    doc.open_paths([awkward["empty"]])                           # nothing to show: not 2-3 s of another clip
+    wait_idle(qtbot, doc)
+    assert panel.readout.text().strip() == ""
+    assert spec.vb.viewRange()[0] == pytest.approx([0.0, 1.0])
+    doc.set_current(clicks30)                                    # seen before: the whole clip again
+    wait_idle(qtbot, doc)
+    assert spec.vb.viewRange()[0] == pytest.approx([0.0, 30.0], abs=0.02)
+
+    doc.open_paths([awkward["short50ms"]])
+    wait_idle(qtbot, doc)
+    assert spec.vb.viewRange()[0] == pytest.approx([0.0, 0.05], abs=1e-3)
+    for pane in panel.panes:
+        axis = pane.getAxis("bottom")
+        assert "x0.001" not in axis.labelString() and "(ms)" not in axis.labelString()
+    axis = panel.events.getAxis("bottom")
+    (t0, t1), _ = panel.events.vb.viewRange()
+    ticks = [v for level in axis.tickValues(t0, t1, 600) for v in level[1]]
+    assert max(ticks) < 0.06
+    strings = axis.tickStrings(ticks, axis.autoSIPrefixScale, ticks[1] - ticks[0])
+    assert "0.04" in strings or "0.040" in strings, strings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QTextOption
 from PySide6.QtWidgets import QGraphicsTextItem
 
 from .. import theme
@@ -132,6 +132,39 @@ class ClassAxis(pg.AxisItem):
         return out
 
 
+class Note(pg.TextItem):
+    """A message over a ViewBox (no data, an error): wrapped to the box's width and centred in it,
+    never cut at the sides; ``top`` pixels are left free for a title drawn over the data."""
+
+    def __init__(self, vb: pg.ViewBox, top: float = 0.0, color: str = "#9aa0a6"):
+        super().__init__("", color=color, anchor=(0, 0))
+        self.vb, self.top = vb, float(top)
+        self.setParentItem(vb)
+        self.setZValue(200)
+        opt = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.textItem.document().setDefaultTextOption(opt)
+        self.hide()
+        vb.sigResized.connect(self.place)
+
+    def set(self, text: str) -> None:
+        if text != self.textItem.toPlainText():
+            self.setText(text)
+        self.setVisible(bool(text))
+        self.place()
+
+    def text(self) -> str:
+        return self.textItem.toPlainText() if self.isVisible() else ""
+
+    def place(self, *_):
+        if not self.isVisible():
+            return
+        r = self.vb.rect()
+        self.setTextWidth(max(40.0, r.width() - 16.0))
+        h = self.textItem.boundingRect().height()
+        self.setPos(8.0, max(min(self.top, r.height() - h), (r.height() - h) / 2, 0.0))
+
+
 class TimePane(pg.PlotItem):
     """A pane whose x axis is time in seconds, following the document's playhead and loop."""
 
@@ -149,7 +182,9 @@ class TimePane(pg.PlotItem):
         left = self.getAxis("left")
         left.setWidth(theme.LEFT_AXIS_WIDTH)
         left.setStyle(tickTextOffset=4, autoExpandTextSpace=False)
-        self.getAxis("bottom").setStyle(tickTextOffset=2)
+        bottom = self.getAxis("bottom")
+        bottom.setStyle(tickTextOffset=2)
+        bottom.enableAutoSIPrefix(False)      # "Time (s)" stays seconds (no "(x0.001)" on a short clip)
         vb.setMouseEnabled(x=True, y=y_mouse)
         vb.setDefaultPadding(0.0)
         vb.disableAutoRange()
@@ -181,11 +216,7 @@ class TimePane(pg.PlotItem):
         small = QFont()
         small.setPointSizeF(8.0)
         self.title_item.setFont(small)
-        self.placeholder = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
-        self.placeholder.setZValue(200)
-        self.addItem(self.placeholder, ignoreBounds=True)
-        self.placeholder.hide()
-        vb.sigRangeChanged.connect(self._place_placeholder)
+        self.placeholder = Note(vb, top=0.0 if self.title_outside else 18.0)
         vb.sigSeek.connect(doc.request_seek)
         vb.sigRegionSelect.connect(self._region_selected)
         self.playhead.sigDragged.connect(lambda line: doc.request_seek(line.value()))
@@ -208,14 +239,8 @@ class TimePane(pg.PlotItem):
         self.title_item.setHtml(f"<span style='background-color: rgba(18, 19, 22, 200);'>&nbsp;{title}&nbsp;</span>")
 
     def set_placeholder(self, text: str) -> None:
-        self.placeholder.setText(text)
-        self.placeholder.setVisible(bool(text))
-        self._place_placeholder()
-
-    def _place_placeholder(self, *_):
-        if self.placeholder.isVisible():
-            (x0, x1), (y0, y1) = self.vb.viewRange()
-            self.placeholder.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        """Show ``text`` (wrapped, centred) over the pane; "" hides it."""
+        self.placeholder.set(text)
 
     def _playhead(self, t: float) -> None:
         self.playhead.blockSignals(True)

@@ -17,7 +17,7 @@ from PySide6.QtGui import QFontMetrics
 
 from .. import theme
 from ..pyramid import SpectrogramPyramid
-from .base import ClassAxis, TimePane, format_time, pane_pixels, view_key
+from .base import ClassAxis, Note, TimePane, format_time, pane_pixels, view_key
 
 
 def pane_status(doc, slot: str) -> tuple[object, str]:
@@ -30,14 +30,31 @@ def pane_status(doc, slot: str) -> tuple[object, str]:
     a = doc.analysis(slot)
     if a is not None:
         return a, ""
+    state = analysis_state(doc, slot)
+    if state == "analyzing":
+        return None, f"{entry.name}: analyzing…"
+    if state == "cancelled":
+        return None, f"{entry.name}: not analyzed (cancelled). Analysis ▸ Analyze all clips runs it."
+    return None, state
+
+
+def analysis_state(doc, slot: str) -> str:
+    """Why model ``slot`` has no analysis of the current clip: "analyzing" (running or about to),
+    "cancelled" (nothing will come), or the error text (the file, the model or the analysis failed)."""
+    entry = doc.model(slot) if doc.slots.get(slot) else None
     err = doc.analysis_error(slot)
     if err:
-        return None, f"{entry.name}: analysis failed\n{err}"
-    if entry.error:
-        return None, f"{entry.name}: unusable model file\n{entry.error}"
-    if doc.current.error:
-        return None, doc.current.error
-    return None, f"{entry.name}: analyzing…"
+        return f"{entry.name if entry else slot}: analysis failed\n{err}"
+    if entry is not None and entry.error:
+        return f"{entry.name}: unusable model file\n{entry.error}"
+    clip = doc.current
+    spec = doc.spectrogram(clip.path) if clip is not None else None
+    clip_err = (clip.error if clip is not None else None) or (spec.error if spec is not None else None)
+    if clip_err:
+        return f"Cannot read this file:\n{clip_err}"
+    if doc.is_analyzing(slot) or doc.tasks.busy:
+        return "analyzing"
+    return "cancelled"
 
 
 def pick_scale(analysis, name: str | None):
@@ -57,7 +74,25 @@ def step_xy(times: np.ndarray, hop: float, y: np.ndarray) -> tuple[np.ndarray, n
     return x, np.append(np.asarray(y, np.float64), y[-1] if len(y) else 0.0)
 
 
-class _ModelPane(TimePane):
+class StatusWatch:
+    """Mixin for a view of one model's analysis (``self.doc``, ``self.analysis``, ``redraw()``):
+    redraw when the current clip turns out unreadable or the background work ends, so that
+    "analyzing…" never outlives the analysis."""
+
+    def watch_status(self) -> None:
+        self.doc.clipUpdated.connect(self._status_clip_updated)
+        self.doc.busyChanged.connect(self._status_busy)
+
+    def _status_clip_updated(self, path: str) -> None:
+        if path == doc_current(self.doc) and self.analysis is None:
+            self.redraw()
+
+    def _status_busy(self, busy: bool) -> None:
+        if not busy and self.analysis is None:
+            self.redraw()
+
+
+class _ModelPane(StatusWatch, TimePane):
     """A pane that draws one model's analysis of the current clip and redraws on change."""
 
     def __init__(self, doc, slot, left_axis=None):
@@ -68,6 +103,7 @@ class _ModelPane(TimePane):
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
         doc.modelsChanged.connect(self.redraw)
+        self.watch_status()
 
     def _analysis_changed(self, clip_path: str, model_path: str) -> None:
         if doc_current(self.doc) == clip_path and self.doc.slots.get(self.slot) == model_path:
@@ -233,7 +269,7 @@ class SegmentCurvesPane(_ModelPane):
         return f"t {format_time(x)}   d_t ({sc.name}): " + ",  ".join(parts)
 
 
-class ClipPredictionsView(pg.GraphicsLayoutWidget):
+class ClipPredictionsView(StatusWatch, pg.GraphicsLayoutWidget):
     """Clip-level probabilities of one model, sorted, macro and ensemble, thresholds marked.
 
     Clicking a class toggles its curve in the d_t pane.
@@ -255,13 +291,14 @@ class ClipPredictionsView(pg.GraphicsLayoutWidget):
         self.items = []
         self.order: list[int] = []
         self.analysis = None
-        self.placeholder = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
-        self.plot.addItem(self.placeholder)
+        self.placeholder = Note(self.plot.vb)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         doc.analysisChanged.connect(lambda *_: self.redraw())
         doc.currentClipChanged.connect(lambda *_: self.redraw())
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
+        doc.modelsChanged.connect(self.redraw)
+        self.watch_status()
         self.redraw()
 
     def redraw(self) -> None:
@@ -275,11 +312,10 @@ class ClipPredictionsView(pg.GraphicsLayoutWidget):
         if a is None:
             self.order = []
             self.plot.getAxis("left").setTicks([[]])
-            self.placeholder.setText(text)
-            self.placeholder.setPos(0.5, 0.5)
+            self.placeholder.set(text)
             self.plot.vb.setYRange(0, 1)
             return
-        self.placeholder.setText("")
+        self.placeholder.set("")
         probs = np.asarray(a.clip_probs, np.float32)
         order = list(np.argsort(-probs, kind="stable"))
         self.order = order

@@ -30,8 +30,8 @@ class SpectrogramPane(TimePane):
         self.image.setAutoDownsample(False)
         self.addItem(self.image)
         self.image.setZValue(-10)
-        self._shown = None          # (path, view key, start, end, frames)
-        self._level = 0
+        self._shown = None          # (path, level, start, end, frames)
+        self._key = None            # view_key() of what is drawn
         self._configured = None     # the entry the axes were set up for
         self._path = None
         self.n_mels = 128
@@ -48,14 +48,21 @@ class SpectrogramPane(TimePane):
 
     def _clip_changed(self, path: str) -> None:
         self._path = path or None
-        self._shown = None
+        self._clear()
         entry = self.doc.spectrogram(path) if path else None
         if entry is None:
-            self.image.clear()
             self.set_placeholder("" if path else "Open an audio file (File ▸ Open, or drop it here)")
+            return
+        if entry.error:
+            self.set_placeholder(f"Cannot read this file:\n{entry.error}")
             return
         self._setup(entry)
         self.refresh()
+
+    def _clear(self) -> None:
+        """Forget the picture drawn (another clip's, or one that failed)."""
+        self.image.clear()
+        self._shown = self._key = None
 
     def _setup(self, entry) -> None:
         if entry.pyramid is None or self._configured is entry:
@@ -78,7 +85,7 @@ class SpectrogramPane(TimePane):
         if entry is None:
             return
         if entry.error:
-            self.image.clear()
+            self._clear()
             self.set_placeholder(f"Cannot read this file:\n{entry.error}")
             return
         if self._shown is None:
@@ -88,6 +95,8 @@ class SpectrogramPane(TimePane):
     def refresh(self) -> None:
         entry = self.doc.spectrogram(self._path) if self._path else None
         if entry is None or entry.error:
+            if self._shown is not None:
+                self._clear()
             return
         pyr = entry.pyramid
         self._setup(entry)
@@ -99,8 +108,8 @@ class SpectrogramPane(TimePane):
         n_px = pane_pixels(self.vb)
         key = view_key(t0, t1, n_px)
         if self._shown is not None:
-            path, k, s, e, frames = self._shown
-            if (path == self._path and k == key and s <= max(t0, 0) and
+            path, _lv, s, e, frames = self._shown
+            if (path == self._path and self._key == key and s <= max(t0, 0) and
                     (e >= t1 or e >= pyr.duration - 1e-9) and frames == pyr.frames):
                 return
         sel = pyr.columns(t0, t1, n_px)
@@ -110,14 +119,13 @@ class SpectrogramPane(TimePane):
         levels = self.doc.spec_levels or (0.0, float(img.max() or 1.0))
         self.image.setImage(img, autoLevels=False, levels=levels)
         self.image.setRect(start, 0.0, end - start, float(self.n_mels))
-        self._shown = (self._path, key, start, end, pyr.frames)
-        self._level = level
+        self._shown = (self._path, level, start, end, pyr.frames)
+        self._key = key
 
     def readout(self, x: float, y: float) -> str:
         if self._shown is None or not (0 <= y <= self.n_mels):
             return f"t {format_time(x)}"
-        _, _, start, end, _ = self._shown
-        level = self._level
+        _, level, start, end, _ = self._shown
         img = self.image.image
         hz = self.mel_axis.row_to_hz(y)
         text = f"t {format_time(x)}   f {hz:,.0f} Hz (mel band {int(y)})"
