@@ -100,13 +100,17 @@ class MelAxis(pg.AxisItem):
 
 
 class ClassAxis(pg.AxisItem):
-    """Left axis naming class rows (row i spans [i, i+1])."""
+    """Left axis naming class rows (row i spans [i, i+1]): every row is labelled, in a font
+    sized to the row height (7 to 11 px), so that a bright row is never read as its neighbour's."""
+
+    MIN_PX, MAX_PX = 7, 11
 
     def __init__(self, *args, **kw):
         super().__init__("left", *args, **kw)
         self.names: list[str] = []
+        self.font_px = self.MAX_PX
         small = QFont()
-        small.setPointSizeF(7.5)
+        small.setPixelSize(self.font_px)
         self.setStyle(tickFont=small, textFillLimits=[(0, 1.0)])
 
     def set_names(self, names: list[str]) -> None:
@@ -114,12 +118,29 @@ class ClassAxis(pg.AxisItem):
         self.picture = None
         self.update()
 
+    def row_pixels(self) -> float:
+        """Screen pixels per class row."""
+        vb = self.linkedView()
+        if vb is None:
+            return float(self.MAX_PX)
+        (_, _), (y0, y1) = vb.viewRange()
+        return vb.height() / max(abs(y1 - y0), 1e-9)
+
+    def generateDrawSpecs(self, p):
+        px = int(np.clip(np.floor(self.row_pixels()), self.MIN_PX, self.MAX_PX))
+        if px != self.font_px:
+            self.font_px = px
+            font = QFont(self.style["tickFont"])
+            font.setPixelSize(px)
+            self.style["tickFont"] = font
+        return super().generateDrawSpecs(p)
+
     def tickValues(self, minVal, maxVal, size):
         minVal, maxVal = min(minVal, maxVal), max(minVal, maxVal)
         if not self.names:
             return []
         px = size / max(maxVal - minVal, 1e-9)
-        step = max(1, int(np.ceil(10 / max(px, 1e-9))))
+        step = max(1, int(np.ceil(self.MIN_PX / max(px, 1e-9))))   # 1 unless rows are under 7 px
         vals = [i + 0.5 for i in range(0, len(self.names), step) if minVal <= i + 0.5 <= maxVal]
         return [(1.0, vals)]
 
@@ -217,6 +238,7 @@ class TimePane(pg.PlotItem):
         small.setPointSizeF(8.0)
         self.title_item.setFont(small)
         self.placeholder = Note(vb, top=0.0 if self.title_outside else 18.0)
+        vb.sigResized.connect(self._fit_title)
         vb.sigSeek.connect(doc.request_seek)
         vb.sigRegionSelect.connect(self._region_selected)
         self.playhead.sigDragged.connect(lambda line: doc.request_seek(line.value()))
@@ -228,15 +250,37 @@ class TimePane(pg.PlotItem):
 
     # ------------------------------------------------------------ helpers
     def setTitle(self, title=None, **_args):
-        """Show ``title`` (simple HTML) over the top-left corner of the pane."""
+        """Show ``title`` (simple HTML) over the top-left corner of the pane.
+
+        ``title`` may be a list of versions, longest first: the longest that fits the pane's
+        width is shown, and the last one wraps onto more lines rather than being cut.
+        """
         if not hasattr(self, "title_item"):          # PlotItem.__init__ hides its own title row
             super().setTitle(None)
             return
-        self.title_html = title or ""
-        if not title:
-            self.title_item.setHtml("")
+        titles = [title] if isinstance(title, str) or title is None else list(title)
+        self._titles = [t for t in titles if t]
+        self.title_html = self._titles[0] if self._titles else ""
+        self._fit_title()
+
+    def _fit_title(self, *_):
+        titles = getattr(self, "_titles", [])
+        item = self.title_item
+        item.setTextWidth(-1)
+        if not titles:
+            item.setHtml("")
             return
-        self.title_item.setHtml(f"<span style='background-color: rgba(18, 19, 22, 200);'>&nbsp;{title}&nbsp;</span>")
+        avail = max(40.0, self.vb.width() - 6.0)
+        for t in titles:
+            item.setHtml(f"<span style='background-color: rgba(18, 19, 22, 200);'>&nbsp;{t}&nbsp;</span>")
+            if item.boundingRect().width() <= avail:
+                return
+        item.setTextWidth(avail)
+
+    def title_fits(self) -> bool:
+        """Whether the title shown lies within the pane's width (for tests)."""
+        r = self.title_item.mapRectToItem(self.vb, self.title_item.boundingRect())
+        return r.right() <= self.vb.width() + 1.0
 
     def set_placeholder(self, text: str) -> None:
         """Show ``text`` (wrapped, centred) over the pane; "" hides it."""
@@ -265,6 +309,12 @@ class TimePane(pg.PlotItem):
     def readout(self, x: float, y: float) -> str:
         """Text describing the point (x s, y) of this pane."""
         return ""
+
+    def fit_rows(self, n_rows: int, row_px: float = 10.0) -> None:
+        """Ask the layout for at least ``row_px`` pixels per class row (labels on every row)."""
+        bottom = self.getAxis("bottom")
+        extra = (15.0 if self.title_outside else 0.0) + (max(bottom.height(), 44.0) if bottom.isVisible() else 4.0)
+        self.setMinimumHeight(n_rows * row_px + extra if n_rows else 0.0)
 
     def set_time_limits(self, duration: float) -> None:
         d = max(duration, 0.05)

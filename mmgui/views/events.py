@@ -79,11 +79,12 @@ class EventsPane(TimePane):
         self.rows = classes
         self.lanes = lanes
         self.class_axis.set_names(classes)
+        self.fit_rows(len(classes))
         parts = []
         for key, label, evs in lanes:
             colour = theme.REFERENCE if key == "ref" else theme.SLOT_COLOURS.get(key, "#cccccc")
             parts.append(f"<span style='color:{colour}'>■</span> {label}{self._lane_state(key, evs)}")
-        self.setTitle("Events · " + "  ".join(parts) if parts else "Events", size="9pt", justify="left")
+        self.setTitle(["Events · " + "  ".join(parts), " ".join(parts)] if parts else "Events")
         if clip is None:
             self.set_placeholder("")
             return

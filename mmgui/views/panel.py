@@ -35,6 +35,7 @@ class TimePanel(QWidget):
         lay.addWidget(self.graphics, 1)
         lay.addWidget(self.readout)
         self.panes: list = []
+        self._bars: list = []          # (colour bar, pane it follows)
         self._applying = False
         self._pending = None
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -108,6 +109,22 @@ class TimePanel(QWidget):
                 return
         self.readout.setText(" ")
 
+    def align_bar(self, bar, pane) -> None:
+        """Keep colour bar ``bar`` as tall as ``pane``'s data area (so that the end labels of two
+        stacked bars never meet)."""
+        self._bars.append((bar, pane))
+        pane.vb.sigResized.connect(self._align_bars)
+
+    def _align_bars(self, *_) -> None:
+        for bar, pane in self._bars:
+            outer, inner = pane.sceneBoundingRect(), pane.vb.sceneBoundingRect()
+            if outer.height() <= 0:
+                continue
+            top, bottom = inner.top() - outer.top(), outer.bottom() - inner.bottom()
+            left, mt, right, mb = bar.layout.getContentsMargins()
+            if abs(mt - top) > 0.5 or abs(mb - bottom) > 0.5:
+                bar.layout.setContentsMargins(left, top, right, bottom)
+
     def pane(self, kind: str, slot: str | None = None):
         for p in self.panes:
             if p.kind == kind and (slot is None or p.slot == slot):
@@ -142,6 +159,8 @@ class AnalysisPanel(TimePanel):
                                         label="d_t")
         self.heat_bar.setImageItem([self.heatmap.image])
         g.addItem(self.heat_bar, row=1, col=1)
+        self.align_bar(self.spec_bar, self.spectrogram)
+        self.align_bar(self.heat_bar, self.heatmap)
         self._bar_guard = False
         self.spec_bar.sigLevelsChanged.connect(self._bar_changed)
         doc.specLevelsChanged.connect(self._levels_changed)

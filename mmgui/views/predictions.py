@@ -166,11 +166,13 @@ class SegmentHeatmapPane(_ModelPane):
         self._shown = None
         self.refresh()
         self.class_axis.set_names(a.classes)
+        self.fit_rows(len(a.classes))
         self.vb.setLimits(yMin=0, yMax=len(a.classes))
         self.vb.setYRange(0, len(a.classes), padding=0)
         self.set_time_limits(max(a.duration, n * sc.hop_s))
-        self.setTitle(f"{self.model_name()} · segment predictions d_t · {sc.name} ({sc.hop_s * 1000:.0f} ms)",
-                      size="9pt", justify="left")
+        name, ms = self.model_name(), f"{sc.hop_s * 1000:.0f} ms"
+        self.setTitle([f"{name} · segment predictions d_t · {sc.name} ({ms})", f"{name} · d_t · {sc.name} ({ms})",
+                       f"{name} · d_t · {sc.name}", f"d_t · {sc.name}"])
         self.set_placeholder("")
 
     def refresh(self) -> None:
@@ -254,8 +256,9 @@ class SegmentCurvesPane(_ModelPane):
         if not shown:
             self.set_placeholder("Click classes in the clip predictions to draw their curves")
         self.set_time_limits(a.duration)
-        self.setTitle(f"{self.model_name()} · d_t · {sc.name} · " + "  ".join(keys)
-                      + "  <span style='color:#9aa0a6'>(dashed: thresholds)</span>", size="9pt", justify="left")
+        name, legend = self.model_name(), "  ".join(keys)
+        self.setTitle([f"{name} · d_t · {sc.name} · {legend}  <span style='color:#9aa0a6'>(dashed: thresholds)</span>",
+                       f"{name} · d_t · {sc.name} · {legend}", f"d_t · {legend}"])
 
     def readout(self, x: float, y: float) -> str:
         a = self.analysis
