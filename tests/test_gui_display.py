@@ -5,6 +5,9 @@ d_t heatmap), errors must replace the previous clip's picture, and labels must f
 """
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,7 +16,7 @@ pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QPointF  # noqa: E402
-from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
 
 CLICKS = (3.0, 7.5, 7.9, 12.2, 18.0, 18.3, 25.4)
 SR = 44100
@@ -335,3 +338,149 @@ def test_clip_change_resets_readout_and_zoom_and_short_clips_read_in_seconds(qtb
     assert max(ticks) < 0.06
     strings = axis.tickStrings(ticks, axis.autoSIPrefixScale, ticks[1] - ticks[0])
     assert "0.04" in strings or "0.040" in strings, strings
+
+
+# ------------------------------------------------------------------------------ the demo at 1280x720
+@pytest.fixture(scope="module")
+def demo_window(qapp, tmp_path_factory):
+    """The main window at 1280x720 with the bundled models (A ResNet-ATT, B M&mnet-MS) on the demo clip."""
+    from PySide6.QtCore import QSettings
+
+    from mmgui import theme
+    from mmgui.mainwindow import DEMO_CLIP, MainWindow
+
+    if not DEMO_CLIP.exists() or not all(os.path.exists(p) for p in BUNDLED.values()):
+        pytest.skip("the demo clip or the bundled models are missing")
+    theme.configure_pyqtgraph()
+    settings = QSettings(str(tmp_path_factory.mktemp("settings") / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, player=None, discover=True)
+    win.resize(1280, 720)
+    win.show()
+    win.open_demo()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not (win.doc.is_idle() and win.doc.analysis("A") is not None
+                                                and win.doc.analysis("B") is not None):
+        qapp.processEvents()
+        time.sleep(0.01)
+    assert win.doc.analysis("A") is not None and win.doc.analysis("B") is not None
+    yield win
+    win.doc.shutdown()
+    win.close()
+    win.deleteLater()
+
+
+def settle(qapp, ms: int = 150) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        qapp.processEvents()
+        time.sleep(0.005)
+
+
+def drawn_labels(axis) -> list[tuple]:
+    """(scene rect, text) of the tick labels an axis draws now (after pyqtgraph drops crowded ones)."""
+    img = QImage(10, 10, QImage.Format.Format_RGB32)
+    p = QPainter(img)
+    try:
+        _, _, texts = axis.generateDrawSpecs(p)
+    finally:
+        p.end()
+    return [(axis.mapRectToScene(r), t) for r, _, t in texts]
+
+
+def check_readable(pane, what: str) -> None:
+    r = pane.title_item.mapRectToItem(pane.vb, pane.title_item.boundingRect())
+    assert r.right() <= pane.vb.width() + 1, f"{what}: the title runs past the pane: {pane.title_item.toPlainText()}"
+    if pane.placeholder.isVisible():
+        placeholder_fits(pane)
+    if hasattr(pane, "class_axis") and pane.class_axis.names:
+        axis = pane.class_axis
+        labels = drawn_labels(axis)
+        n_rows = len(axis.names)
+        assert len(labels) == n_rows, f"{what}: {len(labels)} of {n_rows} class rows labelled"
+        for (r1, _), (r2, _) in zip(labels, labels[1:]):
+            assert not r1.intersects(r2), f"{what}: class labels overlap"
+
+
+def test_every_label_reads_at_1280x720(qapp, demo_window):
+    win = demo_window
+    a_entry, b_entry = win.doc.model("A"), win.doc.model("B")
+    for tab in (0, 1):
+        win.tabs.setCurrentIndex(tab)
+        settle(qapp)
+        panel = win.analysis if tab == 0 else win.compare.panes
+        for pane in panel.panes:
+            check_readable(pane, f"tab {tab}: {pane.kind} {pane.slot}")
+        # the two colour bars: their end labels must not meet
+        spec_labels = drawn_labels(panel.spec_bar.getAxis("right"))
+        heat_labels = drawn_labels(panel.heat_bar.getAxis("right"))
+        assert spec_labels and heat_labels
+        for r1, t1 in spec_labels:
+            for r2, t2 in heat_labels:
+                assert not r1.intersects(r2), f"tab {tab}: colour bar labels {t1!r} and {t2!r} overlap"
+    # every scale of M&mnet-MS is named in the attention legend of Compare B
+    att_b = win.compare.panes.columns["B"][2]
+    names = [s["name"] for s in b_entry.scales]
+    assert len(names) == 5 and all(n in att_b.title_item.toPlainText() for n in names)
+    for slot, head in win.compare.panes.headers.items():
+        assert head.item.boundingRect().width() <= head.width() + 1, f"compare header {slot} is cut"
+    assert a_entry.name in win.compare.panes.headers["A"].text
+    # the clip predictions: every class named, the title is the model's name
+    pred = win.predictions
+    labels = drawn_labels(pred.plot.getAxis("left"))
+    assert len(labels) == len(a_entry.classes)
+    assert pred.plot.titleLabel.text.endswith(a_entry.name) or a_entry.name in pred.plot.titleLabel.text
+    win.tabs.setCurrentIndex(0)
+
+
+def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
+    """Replaces tests/test_gui.py::test_exports: a clip with events, values checked against the engine."""
+    import json
+
+    import engine
+
+    win = demo_window
+    win.tabs.setCurrentIndex(0)
+    settle(qapp)
+    doc = win.doc
+    ref = engine.load_model(BUNDLED["resnet-att"], device="cpu").analyze(doc.current.path)
+    events = ref.events()
+    assert len(events) >= 3, "the demo clip must have events for this test to mean anything"
+
+    data = json.loads(win.export_json(tmp_path / "analysis.json").read_text())
+    assert data["classes"] == ref.classes and data["method"] == "resnet-att"
+    np.testing.assert_allclose(data["clip"]["macro"], ref.clip_macro, atol=1e-4)
+    assert [s["name"] for s in data["scales"]] == [s.name for s in ref.scales]
+    np.testing.assert_allclose(np.asarray(data["scales"][0]["segment_probs"]), ref.scales[0].segment_probs, atol=1e-4)
+    got = [(e["onset"], e["offset"], e["label"], e["score"]) if isinstance(e, dict) else tuple(e)
+           for e in data["events"]]
+    assert len(got) == len(events)
+    for g, e in zip(got, events):
+        assert g[2] == e.label and g[0] == pytest.approx(e.onset, abs=1e-3) and g[1] == pytest.approx(e.offset, abs=1e-3)
+        assert g[3] == pytest.approx(e.score, abs=1e-3)
+
+    lines = win.export_tsv(tmp_path / "events.tsv").read_text().splitlines()
+    assert lines[0] == "filename\tonset\toffset\tevent_label" and len(lines) == 1 + len(events)
+    for line, e in zip(lines[1:], events):
+        name, on, off, label = line.split("\t")
+        assert (name, label) == ("demo.wav", e.label)
+        assert float(on) == pytest.approx(e.onset, abs=1e-3) and float(off) == pytest.approx(e.offset, abs=1e-3)
+
+    # the window as PNG: the spectrogram region holds the picture (structure, not one colour)
+    png = QImage(str(win.export_window(tmp_path / "window.png"))).convertToFormat(QImage.Format.Format_RGB888)
+    assert (png.width(), png.height()) == (win.width(), win.height())
+    spec = win.analysis.spectrogram
+    r = spec.vb.sceneBoundingRect()
+    top_left = win.analysis.graphics.mapTo(win, win.analysis.graphics.mapFromScene(r.topLeft()))
+    w, h, bpl = png.width(), png.height(), png.bytesPerLine()
+    px = np.frombuffer(png.constBits(), np.uint8, bpl * h).reshape(h, bpl)[:, :w * 3].reshape(h, w, 3)
+    region = px[top_left.y() + 20:top_left.y() + int(r.height()) - 2, top_left.x() + 2:top_left.x() + int(r.width()) - 2]
+    lum = region.astype(np.float32).mean(axis=2)
+    assert region.shape[0] > 40 and region.shape[1] > 300
+    assert lum.std() > 20 and len(np.unique(region.reshape(-1, 3), axis=0)) > 200
+    assert lum.mean(axis=1)[-10:].mean() > lum.mean(axis=1)[:10].mean() + 10   # low bands brighter than high ones
+    # every pane as PNG
+    for name in win.pane_names():
+        img = QImage(str(win.export_pane(name, tmp_path / f"{name}.png")))
+        assert not img.isNull() and img.width() > 100
+        arr = np.asarray(img.convertToFormat(QImage.Format.Format_Grayscale8).constBits(), np.uint8)
+        assert arr.std() > 5, f"{name}: a blank image"

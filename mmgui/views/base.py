@@ -127,7 +127,7 @@ class ClassAxis(pg.AxisItem):
         return vb.height() / max(abs(y1 - y0), 1e-9)
 
     def generateDrawSpecs(self, p):
-        px = int(np.clip(np.floor(self.row_pixels()), self.MIN_PX, self.MAX_PX))
+        px = int(np.clip(np.floor(self.row_pixels() * 0.9), self.MIN_PX, self.MAX_PX))   # the text box is ~1.05 font px
         if px != self.font_px:
             self.font_px = px
             font = QFont(self.style["tickFont"])
