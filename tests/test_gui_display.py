@@ -484,3 +484,63 @@ def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
         assert not img.isNull() and img.width() > 100
         arr = np.asarray(img.convertToFormat(QImage.Format.Format_Grayscale8).constBits(), np.uint8)
         assert arr.std() > 5, f"{name}: a blank image"
+
+
+def _blocks(img: QImage, w: int, h: int, block: int = 32) -> np.ndarray:
+    """Mean RGB over block x block squares of an image scaled to w x h."""
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    assert (img.width(), img.height()) == (w, h)
+    bpl = img.bytesPerLine()
+    px = np.frombuffer(img.constBits(), np.uint8, bpl * h).reshape(h, bpl)[:, :w * 3].reshape(h, w, 3)
+    hh, ww = h // block * block, w // block * block
+    return px[:hh, :ww].astype(np.float32).reshape(hh // block, block, ww // block, block, 3).mean(axis=(1, 3))
+
+
+def test_window_svg_renders_like_the_png_outside_qt(qapp, demo_window, tmp_path):
+    import shutil
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtSvg import QSvgRenderer
+
+    from mmgui import theme
+
+    win = demo_window
+    win.tabs.setCurrentIndex(0)
+    settle(qapp)
+    w, h = win.width(), win.height()
+    png = QImage(str(win.export_window(tmp_path / "window.png")))
+    svg = win.export_window(tmp_path / "window.svg")
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    # curves are strokes at their screen width: no fill, no scaling transform around them
+    curve_colours = {c.lower() for c in theme.CLASS_COLOURS[:3]} | {theme.PLAYHEAD.lower()}
+    seen = 0
+    for g in root.iter(f"{ns}g"):
+        if (g.get("stroke") or "").lower() in curve_colours and len(g):
+            seen += 1
+            assert g.get("fill") == "none"
+            t = g.get("transform", "")
+            assert not t.startswith("matrix") or t.startswith("matrix(1,0,0,1,"), t
+    assert seen >= 3
+    coords = [abs(float(x)) for el in root.iter() for k in ("d", "points")
+              for x in __import__("re").findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", el.get(k) or "")]
+    assert max(coords) < 1e5, "a shape far outside the window"
+
+    ref = _blocks(png, w, h)
+    qt = QImage(w, h, QImage.Format.Format_RGB32)
+    qt.fill(0)
+    p = QPainter(qt)
+    QSvgRenderer(str(svg)).render(p)
+    p.end()
+    diff_qt = np.abs(_blocks(qt, w, h) - ref)
+    assert diff_qt.mean() < 6 and diff_qt.max() < 60, (diff_qt.mean(), diff_qt.max())
+
+    if shutil.which("rsvg-convert") is None:
+        pytest.skip("rsvg-convert is not installed (Debian: librsvg2-bin)")
+    out = tmp_path / "rsvg.png"
+    subprocess.run(["rsvg-convert", "-w", str(w), "-h", str(h), "-o", str(out), str(svg)], check=True, timeout=60)
+    rs = QImage(str(out))
+    diff = np.abs(_blocks(rs, w, h) - ref)
+    assert diff.mean() < 6 and diff.max() < 60, (f"rsvg-convert draws the window differently: mean {diff.mean():.1f}, "
+                                                 f"worst block {diff.max():.0f} at {np.unravel_index(diff.argmax(), diff.shape)}")

@@ -112,7 +112,9 @@ class EventsPane(TimePane):
             self.addItem(bar)
             self.items.append(bar)
         # separators between class bands
-        sep = pg.PlotCurveItem(np.tile([-1e6, 1e6], len(classes) + 1),
+        # (over the clip only: a line a million seconds long is a shape 1e8 px wide in an SVG export)
+        end = max([doc.duration()] + [e[1] for _, _, evs in lanes for e in (evs or [])] + [1.0])
+        sep = pg.PlotCurveItem(np.tile([0.0, end], len(classes) + 1),
                                np.repeat(np.arange(len(classes) + 1, dtype=float), 2),
                                connect="pairs", pen=pg.mkPen(theme.GRID, width=1))
         self.addItem(sep, ignoreBounds=True)
