@@ -544,3 +544,43 @@ def test_window_svg_renders_like_the_png_outside_qt(qapp, demo_window, tmp_path)
     diff = np.abs(_blocks(rs, w, h) - ref)
     assert diff.mean() < 6 and diff.max() < 60, (f"rsvg-convert draws the window differently: mean {diff.mean():.1f}, "
                                                  f"worst block {diff.max():.0f} at {np.unravel_index(diff.argmax(), diff.shape)}")
+
+
+# ------------------------------------------------------------------------------ the window's small defects
+def test_models_open_button_about_and_recent_files(qtbot, tmp_path, awkward, clicks30, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from mmgui.mainwindow import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, player=None)
+    qtbot.addWidget(win)
+    try:
+        model = os.path.abspath(BUNDLED["resnet-att"])
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (model, "")))
+        win.model_panel.btn_open.click()                      # the Models dock's Open… button
+        assert win.doc.model(model) is not None and win.doc.slots["A"] == model
+        about = [a.text() for m in win.menuBar().actions() for a in m.menu().actions() if "About" in a.text()]
+        assert about == ["About M&&m Studio"]                 # shown as "About M&m Studio"
+        win.open_paths([awkward["text"], awkward["empty"], clicks30])
+        qtbot.waitUntil(win.doc.is_idle, timeout=60000)
+        recent = win._recent("recent")
+        assert os.path.abspath(clicks30) in recent
+        assert not any(p.endswith(("text.wav", "empty.wav")) for p in recent), recent
+    finally:
+        win.doc.shutdown()
+
+
+def test_a_missing_file_on_the_command_line_is_an_error(tmp_path):
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    good = write_clicks(tmp_path / "good.wav", seconds=1.0, clicks=(0.5,))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MMGUI_NO_PREWARM="1")
+    proc = subprocess.run([sys.executable, os.path.join(root, "main.py"), "--screenshot", str(tmp_path / "s.png"),
+                           "--no-audio", "--model", os.path.join(root, BUNDLED["resnet-att"]), good,
+                           str(tmp_path / "does-not-exist.wav")],
+                          capture_output=True, text=True, timeout=180, env=env, cwd=str(tmp_path))
+    assert proc.returncode != 0 and "does-not-exist.wav" in proc.stderr, proc.stderr
