@@ -32,6 +32,7 @@ class SpectrogramPane(TimePane):
         self.image.setZValue(-10)
         self._shown = None          # (path, level, start, end, frames)
         self._key = None            # view_key() of what is drawn
+        self._binned = False
         self._configured = None     # the entry the axes were set up for
         self._path = None
         self.n_mels = 128
@@ -121,6 +122,7 @@ class SpectrogramPane(TimePane):
         self.image.setRect(start, 0.0, end - start, float(self.n_mels))
         self._shown = (self._path, level, start, end, pyr.frames)
         self._key = key
+        self._binned = dt > 0          # each column the max of several frames
 
     def readout(self, x: float, y: float) -> str:
         if self._shown is None or not (0 <= y <= self.n_mels):
@@ -133,7 +135,7 @@ class SpectrogramPane(TimePane):
             col = int((x - start) / (end - start) * img.shape[1])
             row = int(y)
             if 0 <= col < img.shape[1] and 0 <= row < img.shape[0]:
-                text += f"   log-mel {img[row, col]:.2f}" + (" (max of zoomed-out column)" if level else "")
+                text += f"   log-mel {img[row, col]:.2f}" + (" (max of zoomed-out column)" if self._binned else "")
         return text
 
 
