@@ -98,8 +98,12 @@ def main(argv=None) -> int:
 
     QTimer.singleShot(0, start)
     result = {"code": 0}
+    missing = [p for p in args.paths + args.model if not os.path.exists(p)]
     if args.screenshot:
-        _arm_screenshot(app, win, args, result)
+        _arm_screenshot(app, win, args, result, [f"{p}: no such file or folder" for p in missing])
+    else:
+        for p in missing:
+            print(f"mmnet-studio: {p}: no such file or folder", file=sys.stderr)
     code = app.exec()
     if args.timings:
         t = {k: round(v - T_START, 3) for k, v in win.timings.items()}
@@ -142,7 +146,8 @@ def screenshot_state(win) -> tuple[bool, list[str]]:
     return True, sorted(set(problems))
 
 
-def _arm_screenshot(app, win, args, result) -> None:
+def _arm_screenshot(app, win, args, result, errors=()) -> None:
+    """Save the window once drawn, then quit; exit code 1 when anything (``errors`` too) went wrong."""
     from PySide6.QtCore import QTimer
 
     deadline = time.monotonic() + args.timeout
@@ -157,6 +162,7 @@ def _arm_screenshot(app, win, args, result) -> None:
         if state["settle"] < 3:
             return
         timer.stop()
+        problems = list(errors) + problems
         if not done:
             problems = problems + [f"timed out after {args.timeout:.0f} s waiting for the analyses"]
         try:

@@ -40,31 +40,19 @@ def export_item(item, path: str | os.PathLike, scale: float = 2.0) -> Path:
 
 
 def _scene_svg(item, path: Path) -> None:
-    """Render the part of the scene under ``item`` into an SVG file (vector lines and text, images embedded).
+    """The part of the scene under ``item`` as SVG (vector lines and text, images embedded),
+    rendering alike in Qt, rsvg-convert and browsers (``mmgui.svgexport``)."""
+    from .svgexport import SvgExportError, item_svg
 
-    (pyqtgraph's SVGExporter post-processes Qt's SVG text and breaks on the path
-    syntax of recent Qt versions; rendering the scene through QSvgGenerator does not.)
-    """
-    from PySide6.QtSvg import QSvgGenerator
-
-    scene = item.scene()
-    src = item.sceneBoundingRect()
-    gen = QSvgGenerator()
-    gen.setFileName(str(path))
-    gen.setSize(QSize(int(src.width()), int(src.height())))
-    gen.setViewBox(QRectF(0, 0, src.width(), src.height()))
-    gen.setTitle("M&m Studio")
-    painter = QPainter()
-    if not painter.begin(gen):
-        raise ExportError(f"{path}: could not write the SVG")
     try:
-        scene.render(painter, QRectF(0, 0, src.width(), src.height()), src)
-    finally:
-        painter.end()
+        item_svg(item, path)
+    except SvgExportError as exc:
+        raise ExportError(f"{path}: {exc}") from exc
 
 
 def export_widget(widget: QWidget, path: str | os.PathLike) -> Path:
-    """A widget (the main window, a view) as PNG (``QWidget.grab``) or SVG (``QSvgGenerator``)."""
+    """A widget (the main window, a view) as PNG (``QWidget.grab``) or SVG (the widgets as an image,
+    the plots over it as vectors: ``mmgui.svgexport.widget_svg``)."""
     path = Path(path)
     fmt = _fmt(path)
     if fmt == "png":
@@ -72,23 +60,12 @@ def export_widget(widget: QWidget, path: str | os.PathLike) -> Path:
         if pix.isNull() or not pix.save(str(path), "PNG"):
             raise ExportError(f"{path}: could not write the image")
         return path
-    from PySide6.QtSvg import QSvgGenerator
+    from .svgexport import SvgExportError, widget_svg
 
-    gen = QSvgGenerator()
-    gen.setFileName(str(path))
-    size = widget.size()
-    gen.setSize(QSize(size.width(), size.height()))
-    gen.setViewBox(QRectF(0, 0, size.width(), size.height()))
-    gen.setTitle(widget.windowTitle() or "M&m Studio")
-    gen.setDescription("M&m Studio export")
-    painter = QPainter()
-    if not painter.begin(gen):
-        raise ExportError(f"{path}: could not write the SVG")
     try:
-        widget.render(painter, QPoint(0, 0))
-    finally:
-        painter.end()
-    return path
+        return widget_svg(widget, path, title=widget.windowTitle() or "M&m Studio")
+    except SvgExportError as exc:
+        raise ExportError(f"{path}: {exc}") from exc
 
 
 def export_analysis_json(analysis, path: str | os.PathLike, events=None, extra: dict | None = None) -> Path:

@@ -50,6 +50,19 @@ class _PaintWatcher(QObject):
         return False
 
 
+def _readable(path: str) -> bool:
+    """A folder, or a file whose audio header reads (unreadable files stay out of Open recent)."""
+    if os.path.isdir(path):
+        return True
+    try:
+        from engine import audio
+
+        audio.info(path)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means: not a readable audio file
+        return False
+
+
 class MainWindow(QMainWindow):
     firstAnalysisPainted = Signal(float)      # time.monotonic() of the first paint showing model A's analysis
 
@@ -76,6 +89,7 @@ class MainWindow(QMainWindow):
         # ---- docks
         self.clip_list = ClipList(self.doc)
         self.model_panel = ModelPanel(self.doc)
+        self.model_panel.openRequested.connect(self.open_model_dialog)
         self.predictions = ClipPredictionsView(self.doc, "A")
         pred_box = QWidget()
         pred_lay = QVBoxLayout(pred_box)
@@ -262,7 +276,7 @@ class MainWindow(QMainWindow):
 
         h = mb.addMenu("&Help")
         self._action(h, "Mouse and keyboard", self.show_help, "F1")
-        self._action(h, "About M&m Studio", self.show_about)
+        self._action(h, "About M&&m Studio", self.show_about)      # && : a plain "&", not a mnemonic
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         act = QAction(text, self)
@@ -341,7 +355,7 @@ class MainWindow(QMainWindow):
         self.use_default_models()
         if remember:
             for p in paths:
-                if not is_model(p) and os.path.exists(p):
+                if not is_model(p) and os.path.exists(p) and _readable(p):
                     self._remember("recent", p)
             self._fill_recent()
 
@@ -427,7 +441,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         items = self._recent()
         for p in items:
-            act = self.recent_menu.addAction(p)
+            act = self.recent_menu.addAction(p.replace("&", "&&"))
             act.triggered.connect(lambda *_, q=p: self._open_recent(q))
         if not items:
             a = self.recent_menu.addAction("(none)")

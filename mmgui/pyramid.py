@@ -141,3 +141,52 @@ class SpectrogramPyramid:
             img = np.ascontiguousarray(self._levels[k][:, a:b])
         # frames are centred on t = i * hop; column i covers [i * col_s, (i + 1) * col_s)
         return img, a * col_s, b * col_s, k
+
+    def columns(self, t0: float, t1: float, n_px: int, margin: float = 0.25, slack: float = 1.02):
+        """The image to draw [t0, t1] on ``n_px`` screen columns without losing any frame.
+
+        When the span holds at most ``n_px`` frames, the frames themselves (level 0; each
+        drawn over one pixel or more). Otherwise one column per ``dt = span / n_px * slack``
+        seconds (a little over one pixel, so that scaling the image to the screen never
+        skips a column), each the maximum of the frames whose centres fall in it (taken
+        from the coarsest level whose columns are at most ``dt / factor`` wide, so that a
+        frame lands at most an eighth of a column from its place). Bins sit on a grid
+        of multiples of ``dt``, so panning at one zoom does not change them.
+
+        Returns (image n_mels x cols C-contiguous float32, start s, end s, level, dt s),
+        ``dt`` = 0 for the frames themselves; or None when nothing is available there yet.
+        """
+        n_px = max(1, int(n_px))
+        span = max(t1 - t0, self.hop_s)
+        if span / self.hop_s <= n_px:
+            sel = self.select(t0, t1, max_cols=n_px, margin=margin)
+            return None if sel is None else (*sel, 0.0)
+        dt = span / n_px * slack
+        with self._lock:
+            k = 0
+            while k + 1 < len(self._levels) and self.hop_s * self.factor ** (k + 2) <= dt:
+                k += 1
+            col_s = self.hop_s * self.factor ** k
+            n = self._counts[k]
+            first = max(0, int(np.floor((t0 - margin * span) / dt)))
+            last = int(np.ceil((t1 + margin * span) / dt))        # bins [first, last)
+            ca = max(0, int(np.floor(first * dt / col_s)))
+            cb = min(n, int(np.ceil(last * dt / col_s)) + 1)
+            if cb <= ca:
+                return None
+            src = self._levels[k][:, ca:cb]
+            bins = np.floor(((np.arange(ca, cb) + 0.5) * col_s) / dt).astype(np.int64)
+            keep = (bins >= first) & (bins < last)
+            if not keep.any():
+                return None
+            lo = int(np.argmax(keep))
+            hi = len(keep) - int(np.argmax(keep[::-1]))
+            src, bins = src[:, lo:hi], bins[lo:hi] - first
+            starts = np.flatnonzero(np.r_[True, np.diff(bins) > 0])
+            reduced = np.maximum.reduceat(src, starts, axis=1)
+        nb = int(bins[-1]) + 1
+        have = np.full(nb, -1, np.int64)
+        have[bins[starts]] = np.arange(len(starts))
+        have = np.maximum.accumulate(have)       # a bin without a column (rounding) repeats its left neighbour
+        img = np.ascontiguousarray(reduced[:, have], dtype=np.float32)
+        return img, first * dt, (first + nb) * dt, k, dt

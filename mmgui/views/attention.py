@@ -14,6 +14,14 @@ from .base import format_time
 from .predictions import _ModelPane, pane_status, step_xy
 
 
+def axis_ticks(y_max: float) -> list[tuple[float, str]]:
+    """Two or three labels for a low pane: multiples of a 1-2-5 step, clear of the top (the title)."""
+    raw = y_max / 3.0
+    e = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * e for m in (1.0, 2.0, 5.0, 10.0) if m * e >= raw)
+    return [(float(v), f"{v:g}") for v in np.arange(0.0, y_max * 0.8, step)]
+
+
 class AttentionPane(_ModelPane):
     kind = "attention"
 
@@ -30,6 +38,7 @@ class AttentionPane(_ModelPane):
             self.removeItem(c)
         self.drawn = []
         self.shown_scales = []
+        self.getAxis("left").setTicks(None)
         a, text = pane_status(self.doc, self.slot)
         self.analysis = a
         per_s = self.doc.attention_per_second
@@ -49,7 +58,7 @@ class AttentionPane(_ModelPane):
         if not chosen:          # this model has no scale of that name: show all
             chosen = with_att
         ymax = 0.0
-        keys = []
+        keys, short = [], []
         for s in chosen:
             k = [x.name for x in a.scales].index(s.name)
             colour = theme.SCALE_COLOURS[k % len(theme.SCALE_COLOURS)]
@@ -62,14 +71,19 @@ class AttentionPane(_ModelPane):
             curve.setClipToView(True)          # after addItem: it needs the ViewBox
             self.drawn.append(curve)
             keys.append(f"<span style='color:{colour}'>━ {s.name} ({s.hop_s * 1000:.0f} ms)</span>")
+            short.append(f"<span style='color:{colour}'>━ {s.name}</span>")
             ymax = max(ymax, float(np.nanmax(y)) if len(y) else 0.0)
         self.shown_scales = chosen
         self.y_max = ymax * 1.3 if ymax > 0 else 1.0      # headroom for the title
         self.vb.setLimits(yMin=0, yMax=self.y_max * 1.5)
         self.vb.setYRange(0, self.y_max, padding=0)
+        self.getAxis("left").setTicks([axis_ticks(self.y_max)])
         self.set_time_limits(a.duration)
-        unit = "a_t / hop (per s)" if per_s else "a_t"
-        self.setTitle(f"{self.model_name()} · attention {unit} · " + "  ".join(keys), size="9pt", justify="left")
+        unit, brief = ("a_t / hop (per s)", "a_t/s") if per_s else ("a_t", "a_t")
+        name = self.model_name()
+        # every scale stays named: shorter versions first drop words, then the segment lengths, then wrap
+        self.setTitle([f"{name} · attention {unit} · " + "  ".join(keys), f"{name} · {brief} · " + "  ".join(keys),
+                       f"{name} · {brief} · " + "  ".join(short), f"{brief} · " + " ".join(short)])
 
     def readout(self, x: float, y: float) -> str:
         if not self.shown_scales:

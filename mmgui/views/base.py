@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QTextOption
 from PySide6.QtWidgets import QGraphicsTextItem
 
 from .. import theme
@@ -100,13 +100,17 @@ class MelAxis(pg.AxisItem):
 
 
 class ClassAxis(pg.AxisItem):
-    """Left axis naming class rows (row i spans [i, i+1])."""
+    """Left axis naming class rows (row i spans [i, i+1]): every row is labelled, in a font
+    sized to the row height (7 to 11 px), so that a bright row is never read as its neighbour's."""
+
+    MIN_PX, MAX_PX = 7, 11
 
     def __init__(self, *args, **kw):
         super().__init__("left", *args, **kw)
         self.names: list[str] = []
+        self.font_px = self.MAX_PX
         small = QFont()
-        small.setPointSizeF(7.5)
+        small.setPixelSize(self.font_px)
         self.setStyle(tickFont=small, textFillLimits=[(0, 1.0)])
 
     def set_names(self, names: list[str]) -> None:
@@ -114,12 +118,29 @@ class ClassAxis(pg.AxisItem):
         self.picture = None
         self.update()
 
+    def row_pixels(self) -> float:
+        """Screen pixels per class row."""
+        vb = self.linkedView()
+        if vb is None:
+            return float(self.MAX_PX)
+        (_, _), (y0, y1) = vb.viewRange()
+        return vb.height() / max(abs(y1 - y0), 1e-9)
+
+    def generateDrawSpecs(self, p):
+        px = int(np.clip(np.floor(self.row_pixels() * 0.9), self.MIN_PX, self.MAX_PX))   # the text box is ~1.05 font px
+        if px != self.font_px:
+            self.font_px = px
+            font = QFont(self.style["tickFont"])
+            font.setPixelSize(px)
+            self.style["tickFont"] = font
+        return super().generateDrawSpecs(p)
+
     def tickValues(self, minVal, maxVal, size):
         minVal, maxVal = min(minVal, maxVal), max(minVal, maxVal)
         if not self.names:
             return []
         px = size / max(maxVal - minVal, 1e-9)
-        step = max(1, int(np.ceil(10 / max(px, 1e-9))))
+        step = max(1, int(np.ceil(self.MIN_PX / max(px, 1e-9))))   # 1 unless rows are under 7 px
         vals = [i + 0.5 for i in range(0, len(self.names), step) if minVal <= i + 0.5 <= maxVal]
         return [(1.0, vals)]
 
@@ -130,6 +151,39 @@ class ClassAxis(pg.AxisItem):
             name = self.names[i] if 0 <= i < len(self.names) else ""
             out.append(name if len(name) <= 14 else name[:13] + "…")
         return out
+
+
+class Note(pg.TextItem):
+    """A message over a ViewBox (no data, an error): wrapped to the box's width and centred in it,
+    never cut at the sides; ``top`` pixels are left free for a title drawn over the data."""
+
+    def __init__(self, vb: pg.ViewBox, top: float = 0.0, color: str = "#9aa0a6"):
+        super().__init__("", color=color, anchor=(0, 0))
+        self.vb, self.top = vb, float(top)
+        self.setParentItem(vb)
+        self.setZValue(200)
+        opt = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.textItem.document().setDefaultTextOption(opt)
+        self.hide()
+        vb.sigResized.connect(self.place)
+
+    def set(self, text: str) -> None:
+        if text != self.textItem.toPlainText():
+            self.setText(text)
+        self.setVisible(bool(text))
+        self.place()
+
+    def text(self) -> str:
+        return self.textItem.toPlainText() if self.isVisible() else ""
+
+    def place(self, *_):
+        if not self.isVisible():
+            return
+        r = self.vb.rect()
+        self.setTextWidth(max(40.0, r.width() - 16.0))
+        h = self.textItem.boundingRect().height()
+        self.setPos(8.0, max(min(self.top, r.height() - h), (r.height() - h) / 2, 0.0))
 
 
 class TimePane(pg.PlotItem):
@@ -149,7 +203,9 @@ class TimePane(pg.PlotItem):
         left = self.getAxis("left")
         left.setWidth(theme.LEFT_AXIS_WIDTH)
         left.setStyle(tickTextOffset=4, autoExpandTextSpace=False)
-        self.getAxis("bottom").setStyle(tickTextOffset=2)
+        bottom = self.getAxis("bottom")
+        bottom.setStyle(tickTextOffset=2)
+        bottom.enableAutoSIPrefix(False)      # "Time (s)" stays seconds (no "(x0.001)" on a short clip)
         vb.setMouseEnabled(x=True, y=y_mouse)
         vb.setDefaultPadding(0.0)
         vb.disableAutoRange()
@@ -181,11 +237,8 @@ class TimePane(pg.PlotItem):
         small = QFont()
         small.setPointSizeF(8.0)
         self.title_item.setFont(small)
-        self.placeholder = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
-        self.placeholder.setZValue(200)
-        self.addItem(self.placeholder, ignoreBounds=True)
-        self.placeholder.hide()
-        vb.sigRangeChanged.connect(self._place_placeholder)
+        self.placeholder = Note(vb, top=0.0 if self.title_outside else 18.0)
+        vb.sigResized.connect(self._fit_title)
         vb.sigSeek.connect(doc.request_seek)
         vb.sigRegionSelect.connect(self._region_selected)
         self.playhead.sigDragged.connect(lambda line: doc.request_seek(line.value()))
@@ -197,25 +250,41 @@ class TimePane(pg.PlotItem):
 
     # ------------------------------------------------------------ helpers
     def setTitle(self, title=None, **_args):
-        """Show ``title`` (simple HTML) over the top-left corner of the pane."""
+        """Show ``title`` (simple HTML) over the top-left corner of the pane.
+
+        ``title`` may be a list of versions, longest first: the longest that fits the pane's
+        width is shown, and the last one wraps onto more lines rather than being cut.
+        """
         if not hasattr(self, "title_item"):          # PlotItem.__init__ hides its own title row
             super().setTitle(None)
             return
-        self.title_html = title or ""
-        if not title:
-            self.title_item.setHtml("")
+        titles = [title] if isinstance(title, str) or title is None else list(title)
+        self._titles = [t for t in titles if t]
+        self.title_html = self._titles[0] if self._titles else ""
+        self._fit_title()
+
+    def _fit_title(self, *_):
+        titles = getattr(self, "_titles", [])
+        item = self.title_item
+        item.setTextWidth(-1)
+        if not titles:
+            item.setHtml("")
             return
-        self.title_item.setHtml(f"<span style='background-color: rgba(18, 19, 22, 200);'>&nbsp;{title}&nbsp;</span>")
+        avail = max(40.0, self.vb.width() - 6.0)
+        for t in titles:
+            item.setHtml(f"<span style='background-color: rgba(18, 19, 22, 200);'>&nbsp;{t}&nbsp;</span>")
+            if item.boundingRect().width() <= avail:
+                return
+        item.setTextWidth(avail)
+
+    def title_fits(self) -> bool:
+        """Whether the title shown lies within the pane's width (for tests)."""
+        r = self.title_item.mapRectToItem(self.vb, self.title_item.boundingRect())
+        return r.right() <= self.vb.width() + 1.0
 
     def set_placeholder(self, text: str) -> None:
-        self.placeholder.setText(text)
-        self.placeholder.setVisible(bool(text))
-        self._place_placeholder()
-
-    def _place_placeholder(self, *_):
-        if self.placeholder.isVisible():
-            (x0, x1), (y0, y1) = self.vb.viewRange()
-            self.placeholder.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        """Show ``text`` (wrapped, centred) over the pane; "" hides it."""
+        self.placeholder.set(text)
 
     def _playhead(self, t: float) -> None:
         self.playhead.blockSignals(True)
@@ -241,9 +310,26 @@ class TimePane(pg.PlotItem):
         """Text describing the point (x s, y) of this pane."""
         return ""
 
+    def fit_rows(self, n_rows: int, row_px: float = 10.0) -> None:
+        """Ask the layout for at least ``row_px`` pixels per class row (labels on every row)."""
+        bottom = self.getAxis("bottom")
+        extra = (15.0 if self.title_outside else 0.0) + (max(bottom.height(), 44.0) if bottom.isVisible() else 4.0)
+        self.setMinimumHeight(n_rows * row_px + extra if n_rows else 0.0)
+
     def set_time_limits(self, duration: float) -> None:
         d = max(duration, 0.05)
         self.vb.setLimits(xMin=0.0, xMax=d, minXRange=min(0.05, d), maxXRange=d)
+
+
+def pane_pixels(vb) -> int:
+    """Screen pixels across a ViewBox (at least 1; 800 before the first layout)."""
+    w = int(vb.width())
+    return w if w > 0 else 800
+
+
+def view_key(t0: float, t1: float, n_px: int) -> tuple:
+    """What decides the columns drawn: the zoom (span and pixel count), not the position."""
+    return (round(t1 - t0, 9), n_px)
 
 
 def format_time(t: float) -> str:

@@ -19,6 +19,46 @@ from .predictions import SegmentHeatmapPane
 from .spectrogram import SpectrogramPane, make_colorbar
 
 
+class ColumnHeader(pg.LabelItem):
+    """A column's title that never widens its column: the longest of its versions that fits
+    is shown (both columns keep the same width, hence the same seconds per pixel)."""
+
+    def __init__(self):
+        self.versions: list[str] = []
+        self._fitting = False
+        super().__init__("", size="10pt")
+
+    def set_versions(self, versions: list[str]) -> None:
+        self.versions = list(versions)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._fitting:          # setText() calls resizeEvent()
+            return
+        self._fitting = True
+        try:
+            avail = self.width()
+            for v in self.versions:
+                if self.text != v:
+                    self.setText(v)
+                if avail <= 0 or self.item.boundingRect().width() <= avail:
+                    return
+        finally:
+            self._fitting = False
+
+    def updateMin(self):
+        h = self.item.boundingRect().height()
+        self.setMinimumWidth(1)
+        self.setMinimumHeight(h)
+        self._sizeHint = {Qt.SizeHint.MinimumSize: (1, h), Qt.SizeHint.PreferredSize: (1, h),
+                          Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        self.updateGeometry()
+
+    def resizeEvent(self, ev):
+        self._fit()
+        super().resizeEvent(ev)
+
+
 class ComparePanes(TimePanel):
     def __init__(self, doc, parent=None):
         super().__init__(doc, parent)
@@ -26,7 +66,7 @@ class ComparePanes(TimePanel):
         self.headers = {}
         self.columns = {}
         for col, slot in enumerate(("A", "B")):
-            head = pg.LabelItem("", size="10pt")
+            head = ColumnHeader()
             g.addItem(head, row=0, col=col)
             self.headers[slot] = head
             spec = SpectrogramPane(doc, slot, title=False)
@@ -37,8 +77,8 @@ class ComparePanes(TimePanel):
             for r, pane in enumerate((spec, heat, att, ev), start=1):
                 g.addItem(pane, row=r, col=col)
                 self.register(pane)
-                if pane is not ev and pane is not spec:
-                    pane.hideAxis("bottom")
+                if pane is not ev:
+                    pane.hideAxis("bottom")     # one time axis, under the events (room for the rows)
         for r, s in zip(range(1, 5), (38, 24, 18, 20)):
             g.layout.setRowStretchFactor(r, s)
         g.layout.setRowStretchFactor(0, 1)
@@ -51,6 +91,8 @@ class ComparePanes(TimePanel):
                                         label="d_t")
         self.heat_bar.setImageItem([self.columns["A"][1].image, self.columns["B"][1].image])
         g.addItem(self.heat_bar, row=2, col=2)
+        self.align_bar(self.spec_bar, self.columns["A"][0])
+        self.align_bar(self.heat_bar, self.columns["A"][1])
         self._guard = False
         self.spec_bar.sigLevelsChanged.connect(self._bar_changed)
         doc.specLevelsChanged.connect(self._levels_changed)
@@ -62,10 +104,12 @@ class ComparePanes(TimePanel):
         for slot, head in self.headers.items():
             entry = self.doc.model(slot) if self.doc.slots.get(slot) else None
             colour = theme.SLOT_COLOURS[slot]
-            head.setText(f"<span style='color:{colour}'>■</span> <b>{slot}: {entry.name if entry else '—'}</b>"
-                         + (f"  <span style='color:#9aa0a6'>({entry.method})</span>" if entry else ""))
-            head.setMinimumWidth(1)          # the text must not make one column wider than the other
-            head.setPreferredWidth(1)
+            box = f"<span style='color:{colour}'>■</span>"
+            name = entry.name if entry else "—"
+            versions = [f"{box} <b>{slot}: {name}</b>" + (f"  <span style='color:#9aa0a6'>({entry.method})</span>"
+                                                          if entry else ""),
+                        f"{box} <b>{slot}: {name}</b>", f"{box} <b>{slot}</b>"]
+            head.set_versions(versions)
 
     def _bar_changed(self, bar) -> None:
         if not self._guard:
@@ -165,7 +209,7 @@ class CompareView(QSplitter):
         self.addWidget(self.table)
         self.setStretchFactor(0, 4)
         self.setStretchFactor(1, 1)
-        self.setSizes([600, 180])
+        self.setSizes([700, 110])          # the panes first: the table scrolls
 
 
 __all__ = ["CompareView", "ComparePanes", "ClassCompareTable", "np"]

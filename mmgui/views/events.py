@@ -10,7 +10,7 @@ import pyqtgraph as pg
 
 from .. import theme
 from .base import ClassAxis, TimePane, format_time
-from .predictions import doc_current
+from .predictions import analysis_state, doc_current
 
 MAX_ALL_CLASSES = 8    # above this many classes, only classes with events get a band
 
@@ -33,7 +33,17 @@ class EventsPane(TimePane):
         doc.currentClipChanged.connect(lambda _p: self.redraw())
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
+        doc.clipUpdated.connect(self._clip_updated)
+        doc.busyChanged.connect(self._busy)
         self.redraw()
+
+    def _clip_updated(self, path: str) -> None:
+        if path == doc_current(self.doc):
+            self.redraw()
+
+    def _busy(self, busy: bool) -> None:
+        if not busy:
+            self.redraw()      # "(analyzing…)" ends with the work, whatever came of it
 
     def _analysis_changed(self, clip_path: str, model_path: str) -> None:
         if doc_current(self.doc) == clip_path and model_path in [self.doc.slots.get(s) for s in self.slots]:
@@ -69,17 +79,18 @@ class EventsPane(TimePane):
         self.rows = classes
         self.lanes = lanes
         self.class_axis.set_names(classes)
+        self.fit_rows(len(classes))
         parts = []
         for key, label, evs in lanes:
             colour = theme.REFERENCE if key == "ref" else theme.SLOT_COLOURS.get(key, "#cccccc")
-            state = "" if evs is not None else " (analyzing…)"
-            parts.append(f"<span style='color:{colour}'>■</span> {label}{state}")
-        self.setTitle("Events · " + "  ".join(parts) if parts else "Events", size="9pt", justify="left")
+            parts.append(f"<span style='color:{colour}'>■</span> {label}{self._lane_state(key, evs)}")
+        self.setTitle(["Events · " + "  ".join(parts), " ".join(parts)] if parts else "Events")
         if clip is None:
             self.set_placeholder("")
             return
         if not classes:
-            self.set_placeholder("no events")
+            analyzed = any(evs is not None for key, _, evs in lanes if key != "ref")
+            self.set_placeholder("no events" if analyzed or clip.strong is not None else "")
             self.vb.setYRange(0, 1, padding=0)
             return
         self.set_placeholder("")
@@ -101,7 +112,9 @@ class EventsPane(TimePane):
             self.addItem(bar)
             self.items.append(bar)
         # separators between class bands
-        sep = pg.PlotCurveItem(np.tile([-1e6, 1e6], len(classes) + 1),
+        # (over the clip only: a line a million seconds long is a shape 1e8 px wide in an SVG export)
+        end = max([doc.duration()] + [e[1] for _, _, evs in lanes for e in (evs or [])] + [1.0])
+        sep = pg.PlotCurveItem(np.tile([0.0, end], len(classes) + 1),
                                np.repeat(np.arange(len(classes) + 1, dtype=float), 2),
                                connect="pairs", pen=pg.mkPen(theme.GRID, width=1))
         self.addItem(sep, ignoreBounds=True)
@@ -111,6 +124,17 @@ class EventsPane(TimePane):
         d = doc.duration()
         if d:
             self.set_time_limits(d)
+
+    def _lane_state(self, key: str, evs) -> str:
+        """What the legend says after a model's name when its events are not there."""
+        if evs is not None or key == "ref" or self.doc.current is None:
+            return ""
+        state = analysis_state(self.doc, key)
+        if state == "analyzing":
+            return " (analyzing…)"
+        if state == "cancelled":
+            return " (not analyzed)"
+        return " (unreadable file)" if state.startswith("Cannot read") else " (failed)"
 
     def events_in_lane(self, key: str) -> list:
         for k, _, evs in self.lanes:

@@ -35,11 +35,12 @@ class TimePanel(QWidget):
         lay.addWidget(self.graphics, 1)
         lay.addWidget(self.readout)
         self.panes: list = []
+        self._bars: list = []          # (colour bar, pane it follows)
         self._applying = False
         self._pending = None
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         doc.viewRangeChanged.connect(self._doc_range)
-        doc.currentClipChanged.connect(lambda _p: self._apply_doc_range())
+        doc.currentClipChanged.connect(self._clip_changed)
 
     def register(self, pane) -> None:
         if self.panes:
@@ -65,9 +66,21 @@ class TimePanel(QWidget):
         else:
             self._pending = (t0, t1)
 
-    def _apply_doc_range(self) -> None:
+    def _clip_changed(self, _path: str = "") -> None:
+        self.readout.setText(" ")             # the previous clip's values mean nothing here
         if self.doc.view_range is not None:
             self._set_range(*self.doc.view_range)
+        elif self.doc.duration() > 0:
+            self.doc.fit()                    # a clip seen before: the whole of it, as on first opening
+        elif self.panes:
+            # nothing to show (no clip, an unreadable or empty file): not the previous clip's zoom
+            self._applying = True
+            try:
+                for p in self.panes:
+                    p.set_time_limits(1.0)
+                self.master.vb.setXRange(0.0, 1.0, padding=0)
+            finally:
+                self._applying = False
 
     def _set_range(self, t0, t1) -> None:
         self._applying = True
@@ -87,11 +100,30 @@ class TimePanel(QWidget):
             self._set_range(*self.doc.view_range)
 
     def _mouse_moved(self, pos) -> None:
+        d = self.doc.duration()
         for p in self.panes:
             if p.vb.sceneBoundingRect().contains(pos):
                 v = p.vb.mapSceneToView(pos)
-                self.readout.setText(p.readout(float(v.x()), float(v.y())) or " ")
+                inside = d > 0 and 0.0 <= v.x() <= d
+                self.readout.setText((p.readout(float(v.x()), float(v.y())) if inside else "") or " ")
                 return
+        self.readout.setText(" ")
+
+    def align_bar(self, bar, pane) -> None:
+        """Keep colour bar ``bar`` as tall as ``pane``'s data area (so that the end labels of two
+        stacked bars never meet)."""
+        self._bars.append((bar, pane))
+        pane.vb.sigResized.connect(self._align_bars)
+
+    def _align_bars(self, *_) -> None:
+        for bar, pane in self._bars:
+            outer, inner = pane.sceneBoundingRect(), pane.vb.sceneBoundingRect()
+            if outer.height() <= 0:
+                continue
+            top, bottom = inner.top() - outer.top(), outer.bottom() - inner.bottom()
+            left, mt, right, mb = bar.layout.getContentsMargins()
+            if abs(mt - top) > 0.5 or abs(mb - bottom) > 0.5:
+                bar.layout.setContentsMargins(left, top, right, bottom)
 
     def pane(self, kind: str, slot: str | None = None):
         for p in self.panes:
@@ -127,6 +159,8 @@ class AnalysisPanel(TimePanel):
                                         label="d_t")
         self.heat_bar.setImageItem([self.heatmap.image])
         g.addItem(self.heat_bar, row=1, col=1)
+        self.align_bar(self.spec_bar, self.spectrogram)
+        self.align_bar(self.heat_bar, self.heatmap)
         self._bar_guard = False
         self.spec_bar.sigLevelsChanged.connect(self._bar_changed)
         doc.specLevelsChanged.connect(self._levels_changed)

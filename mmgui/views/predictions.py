@@ -17,7 +17,7 @@ from PySide6.QtGui import QFontMetrics
 
 from .. import theme
 from ..pyramid import SpectrogramPyramid
-from .base import ClassAxis, TimePane, format_time
+from .base import ClassAxis, Note, TimePane, format_time, pane_pixels, view_key
 
 
 def pane_status(doc, slot: str) -> tuple[object, str]:
@@ -30,14 +30,31 @@ def pane_status(doc, slot: str) -> tuple[object, str]:
     a = doc.analysis(slot)
     if a is not None:
         return a, ""
+    state = analysis_state(doc, slot)
+    if state == "analyzing":
+        return None, f"{entry.name}: analyzing…"
+    if state == "cancelled":
+        return None, f"{entry.name}: not analyzed (cancelled). Analysis ▸ Analyze all clips runs it."
+    return None, state
+
+
+def analysis_state(doc, slot: str) -> str:
+    """Why model ``slot`` has no analysis of the current clip: "analyzing" (running or about to),
+    "cancelled" (nothing will come), or the error text (the file, the model or the analysis failed)."""
+    entry = doc.model(slot) if doc.slots.get(slot) else None
     err = doc.analysis_error(slot)
     if err:
-        return None, f"{entry.name}: analysis failed\n{err}"
-    if entry.error:
-        return None, f"{entry.name}: unusable model file\n{entry.error}"
-    if doc.current.error:
-        return None, doc.current.error
-    return None, f"{entry.name}: analyzing…"
+        return f"{entry.name if entry else slot}: analysis failed\n{err}"
+    if entry is not None and entry.error:
+        return f"{entry.name}: unusable model file\n{entry.error}"
+    clip = doc.current
+    spec = doc.spectrogram(clip.path) if clip is not None else None
+    clip_err = (clip.error if clip is not None else None) or (spec.error if spec is not None else None)
+    if clip_err:
+        return f"Cannot read this file:\n{clip_err}"
+    if doc.is_analyzing(slot) or doc.tasks.busy:
+        return "analyzing"
+    return "cancelled"
 
 
 def pick_scale(analysis, name: str | None):
@@ -57,7 +74,25 @@ def step_xy(times: np.ndarray, hop: float, y: np.ndarray) -> tuple[np.ndarray, n
     return x, np.append(np.asarray(y, np.float64), y[-1] if len(y) else 0.0)
 
 
-class _ModelPane(TimePane):
+class StatusWatch:
+    """Mixin for a view of one model's analysis (``self.doc``, ``self.analysis``, ``redraw()``):
+    redraw when the current clip turns out unreadable or the background work ends, so that
+    "analyzing…" never outlives the analysis."""
+
+    def watch_status(self) -> None:
+        self.doc.clipUpdated.connect(self._status_clip_updated)
+        self.doc.busyChanged.connect(self._status_busy)
+
+    def _status_clip_updated(self, path: str) -> None:
+        if path == doc_current(self.doc) and self.analysis is None:
+            self.redraw()
+
+    def _status_busy(self, busy: bool) -> None:
+        if not busy and self.analysis is None:
+            self.redraw()
+
+
+class _ModelPane(StatusWatch, TimePane):
     """A pane that draws one model's analysis of the current clip and redraws on change."""
 
     def __init__(self, doc, slot, left_axis=None):
@@ -68,6 +103,7 @@ class _ModelPane(TimePane):
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
         doc.modelsChanged.connect(self.redraw)
+        self.watch_status()
 
     def _analysis_changed(self, clip_path: str, model_path: str) -> None:
         if doc_current(self.doc) == clip_path and self.doc.slots.get(self.slot) == model_path:
@@ -96,6 +132,7 @@ class SegmentHeatmapPane(_ModelPane):
         super().__init__(doc, slot, left_axis=self.class_axis)
         self.vb.invertY(True)           # first class on top, as in the event rows
         self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(False)     # the pyramid gives one column per pixel at most
         self.image.setLevels((0.0, 1.0))
         self.image.setZValue(-10)
         self.addItem(self.image)
@@ -129,11 +166,13 @@ class SegmentHeatmapPane(_ModelPane):
         self._shown = None
         self.refresh()
         self.class_axis.set_names(a.classes)
+        self.fit_rows(len(a.classes))
         self.vb.setLimits(yMin=0, yMax=len(a.classes))
         self.vb.setYRange(0, len(a.classes), padding=0)
         self.set_time_limits(max(a.duration, n * sc.hop_s))
-        self.setTitle(f"{self.model_name()} · segment predictions d_t · {sc.name} ({sc.hop_s * 1000:.0f} ms)",
-                      size="9pt", justify="left")
+        name, ms = self.model_name(), f"{sc.hop_s * 1000:.0f} ms"
+        self.setTitle([f"{name} · segment predictions d_t · {sc.name} ({ms})", f"{name} · d_t · {sc.name} ({ms})",
+                       f"{name} · d_t · {sc.name}", f"d_t · {sc.name}"])
         self.set_placeholder("")
 
     def refresh(self) -> None:
@@ -142,19 +181,19 @@ class SegmentHeatmapPane(_ModelPane):
         if pyr is None:
             return
         (t0, t1), _ = self.vb.viewRange()
-        max_cols = 2 * max(200, int(self.vb.width() or 800))
-        level = pyr.level_for(t0, t1, max_cols)
+        n_px = pane_pixels(self.vb)
+        key = view_key(t0, t1, n_px)
         if self._shown is not None:
-            lv, start, end = self._shown
-            if lv == level and start <= max(t0, 0.0) and (end >= t1 or end >= pyr.duration - 1e-9):
+            k, start, end = self._shown
+            if k == key and start <= max(t0, 0.0) and (end >= t1 or end >= pyr.duration - 1e-9):
                 return
-        sel = pyr.select(t0, t1, max_cols)
+        sel = pyr.columns(t0, t1, n_px)
         if sel is None:
             return
-        img, start, end, level = sel
+        img, start, end, _level, _dt = sel
         self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(start, 0.0, end - start, float(pyr.n_mels))
-        self._shown = (level, start, end)
+        self._shown = (key, start, end)
 
     def readout(self, x: float, y: float) -> str:
         a, sc = self.analysis, self.scale
@@ -217,8 +256,9 @@ class SegmentCurvesPane(_ModelPane):
         if not shown:
             self.set_placeholder("Click classes in the clip predictions to draw their curves")
         self.set_time_limits(a.duration)
-        self.setTitle(f"{self.model_name()} · d_t · {sc.name} · " + "  ".join(keys)
-                      + "  <span style='color:#9aa0a6'>(dashed: thresholds)</span>", size="9pt", justify="left")
+        name, legend = self.model_name(), "  ".join(keys)
+        self.setTitle([f"{name} · d_t · {sc.name} · {legend}  <span style='color:#9aa0a6'>(dashed: thresholds)</span>",
+                       f"{name} · d_t · {sc.name} · {legend}", f"d_t · {legend}"])
 
     def readout(self, x: float, y: float) -> str:
         a = self.analysis
@@ -232,7 +272,7 @@ class SegmentCurvesPane(_ModelPane):
         return f"t {format_time(x)}   d_t ({sc.name}): " + ",  ".join(parts)
 
 
-class ClipPredictionsView(pg.GraphicsLayoutWidget):
+class ClipPredictionsView(StatusWatch, pg.GraphicsLayoutWidget):
     """Clip-level probabilities of one model, sorted, macro and ensemble, thresholds marked.
 
     Clicking a class toggles its curve in the d_t pane.
@@ -254,13 +294,14 @@ class ClipPredictionsView(pg.GraphicsLayoutWidget):
         self.items = []
         self.order: list[int] = []
         self.analysis = None
-        self.placeholder = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
-        self.plot.addItem(self.placeholder)
+        self.placeholder = Note(self.plot.vb)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         doc.analysisChanged.connect(lambda *_: self.redraw())
         doc.currentClipChanged.connect(lambda *_: self.redraw())
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
+        doc.modelsChanged.connect(self.redraw)
+        self.watch_status()
         self.redraw()
 
     def redraw(self) -> None:
@@ -274,11 +315,10 @@ class ClipPredictionsView(pg.GraphicsLayoutWidget):
         if a is None:
             self.order = []
             self.plot.getAxis("left").setTicks([[]])
-            self.placeholder.setText(text)
-            self.placeholder.setPos(0.5, 0.5)
+            self.placeholder.set(text)
             self.plot.vb.setYRange(0, 1)
             return
-        self.placeholder.setText("")
+        self.placeholder.set("")
         probs = np.asarray(a.clip_probs, np.float32)
         order = list(np.argsort(-probs, kind="stable"))
         self.order = order

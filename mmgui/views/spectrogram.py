@@ -1,7 +1,8 @@
 """The mel-spectrogram pane: time in seconds, mel bands labelled in Hz, fixed colour levels.
 
-Only the visible part is drawn, from the clip's :class:`SpectrogramPyramid` at the
-coarsest level that still gives about two columns per screen pixel.
+Only the visible part is drawn, from the clip's :class:`SpectrogramPyramid`: at
+most one image column per screen pixel, each the maximum of the frames under it, so
+that a click of one frame stays visible at any zoom and any pane width.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 
 from .. import theme
-from .base import MelAxis, TimePane, format_time
+from .base import MelAxis, TimePane, format_time, pane_pixels, view_key
 
 
 class SpectrogramPane(TimePane):
@@ -30,6 +31,8 @@ class SpectrogramPane(TimePane):
         self.addItem(self.image)
         self.image.setZValue(-10)
         self._shown = None          # (path, level, start, end, frames)
+        self._key = None            # view_key() of what is drawn
+        self._binned = False
         self._configured = None     # the entry the axes were set up for
         self._path = None
         self.n_mels = 128
@@ -46,14 +49,21 @@ class SpectrogramPane(TimePane):
 
     def _clip_changed(self, path: str) -> None:
         self._path = path or None
-        self._shown = None
+        self._clear()
         entry = self.doc.spectrogram(path) if path else None
         if entry is None:
-            self.image.clear()
             self.set_placeholder("" if path else "Open an audio file (File ▸ Open, or drop it here)")
+            return
+        if entry.error:
+            self.set_placeholder(f"Cannot read this file:\n{entry.error}")
             return
         self._setup(entry)
         self.refresh()
+
+    def _clear(self) -> None:
+        """Forget the picture drawn (another clip's, or one that failed)."""
+        self.image.clear()
+        self._shown = self._key = None
 
     def _setup(self, entry) -> None:
         if entry.pyramid is None or self._configured is entry:
@@ -76,7 +86,7 @@ class SpectrogramPane(TimePane):
         if entry is None:
             return
         if entry.error:
-            self.image.clear()
+            self._clear()
             self.set_placeholder(f"Cannot read this file:\n{entry.error}")
             return
         if self._shown is None:
@@ -86,6 +96,8 @@ class SpectrogramPane(TimePane):
     def refresh(self) -> None:
         entry = self.doc.spectrogram(self._path) if self._path else None
         if entry is None or entry.error:
+            if self._shown is not None:
+                self._clear()
             return
         pyr = entry.pyramid
         self._setup(entry)
@@ -94,22 +106,23 @@ class SpectrogramPane(TimePane):
             return
         self.set_placeholder("")
         (t0, t1), _ = self.vb.viewRange()
-        width = max(200, int(self.vb.width() or 800))
-        max_cols = 2 * width
-        level = pyr.level_for(t0, t1, max_cols)
+        n_px = pane_pixels(self.vb)
+        key = view_key(t0, t1, n_px)
         if self._shown is not None:
-            path, lv, s, e, frames = self._shown
-            if (path == self._path and lv == level and s <= max(t0, 0) and
+            path, _lv, s, e, frames = self._shown
+            if (path == self._path and self._key == key and s <= max(t0, 0) and
                     (e >= t1 or e >= pyr.duration - 1e-9) and frames == pyr.frames):
                 return
-        sel = pyr.select(t0, t1, max_cols)
+        sel = pyr.columns(t0, t1, n_px)
         if sel is None:
             return
-        img, start, end, level = sel
+        img, start, end, level, dt = sel
         levels = self.doc.spec_levels or (0.0, float(img.max() or 1.0))
         self.image.setImage(img, autoLevels=False, levels=levels)
         self.image.setRect(start, 0.0, end - start, float(self.n_mels))
         self._shown = (self._path, level, start, end, pyr.frames)
+        self._key = key
+        self._binned = dt > 0          # each column the max of several frames
 
     def readout(self, x: float, y: float) -> str:
         if self._shown is None or not (0 <= y <= self.n_mels):
@@ -122,7 +135,7 @@ class SpectrogramPane(TimePane):
             col = int((x - start) / (end - start) * img.shape[1])
             row = int(y)
             if 0 <= col < img.shape[1] and 0 <= row < img.shape[0]:
-                text += f"   log-mel {img[row, col]:.2f}" + (" (max of zoomed-out column)" if level else "")
+                text += f"   log-mel {img[row, col]:.2f}" + (" (max of zoomed-out column)" if self._binned else "")
         return text
 
 
