@@ -135,7 +135,7 @@ def _analyze_group(predictor, samples: list[np.ndarray], paths: list[Path], ense
     import torch
 
     from .features import log_mel_batch
-    from .infer import _Window
+    from .stream import Window
 
     cfg = predictor.feature_config
     t0 = time.perf_counter()
@@ -144,7 +144,7 @@ def _analyze_group(predictor, samples: list[np.ndarray], paths: list[Path], ense
     t1 = time.perf_counter()
     out = predictor.forward_features(feats, ensemble)
     n_frames = int(frames[0])
-    w = _Window(0, n_frames, 0, n_frames)
+    w = Window(0, n_frames, 0, n_frames)
     analyses = [predictor._merge([predictor._extract(w, out, j)], len(s) / cfg.sr, str(p), None)
                 for j, (s, p) in enumerate(zip(samples, paths))]
     t2 = time.perf_counter()

@@ -158,7 +158,7 @@ def test_att_model_clip_output_is_the_attended_sum():
     from tests.conftest import TINY
 
     torch.manual_seed(0)
-    model = build(_method_of_kind("att"), 3, **TINY).eval()
+    model = build("resnet-att-class", 3, **TINY).eval()   # Xu et al.'s per-class attention
     with torch.no_grad():
         out = model(torch.randn(2, 128, 64))
     s = out.scales[0]
