@@ -55,6 +55,9 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("M&m Studio")
     app.setOrganizationName("MMStudio")
+    from . import gcpolicy
+
+    gcpolicy.install(app)   # cyclic garbage is collected on this (the GUI) thread only: see gcpolicy
     from . import theme
 
     theme.apply_palette(app)
@@ -87,6 +90,7 @@ def main(argv=None) -> int:
                 win.open_paths(args.paths)
         elif not args.no_demo:
             win.open_demo()
+        gcpolicy.freeze_startup()   # what exists now (modules, the window) is never scanned again
 
     def assign(explicit):
         if explicit:

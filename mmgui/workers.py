@@ -10,6 +10,18 @@ Two pools: "io" (spectrograms, playback audio, folder scans) and "compute"
 (model loading and analysis), each one thread: analyses run one after another
 (a model is never used by two threads) while the spectrogram of the next clip
 is being drawn.
+
+Thread rules (why the window cannot freeze on a Qt object dying in a pool thread):
+
+- every Task is created on the GUI thread; its :class:`TaskSignals` (the only Qt object a
+  pool thread touches) is given to the :class:`TaskManager` as parent on submission, so its
+  C++ side is owned by Qt and can only be destroyed by ``deleteLater()``, which the manager
+  calls on the GUI thread after ``finished``. A pool thread that drops the last Python
+  reference to a finished task therefore destroys no QObject;
+- what a task runs should hold no Qt object (``holds_qobject`` tells); even where one does,
+  the cyclic collector never runs on a pool thread (``mmgui.gcpolicy``);
+- failures are classified by type (``engine.errors``): ``task.error_type`` is the exception
+  class, read on the GUI thread; no exception object (with its frames) crosses threads.
 """
 from __future__ import annotations
 
@@ -20,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
-from engine.errors import user_message
+from engine.errors import Cancelled, MMError, ModelFileError, user_message
 
 from .qtcompat import install as _qt_guard
 
@@ -53,11 +65,13 @@ class Task(QRunnable):
         self.setAutoDelete(False)
         self.label = label
         self.key = key
-        self.signals = TaskSignals()
+        self.signals = TaskSignals()   # parented to the TaskManager on submit (C++-owned)
         self._cancel = threading.Event()
         self._last_report = 0.0
         self.fraction = 0.0
         self.started = False
+        self.error_type: type | None = None   # the exception class of a failure (decide by type)
+        self.traceback = ""
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -84,14 +98,12 @@ class Task(QRunnable):
             if self.is_cancelled:
                 raise TaskCancelled()
             result = self.work()
-        except TaskCancelled:
+        except (TaskCancelled, Cancelled):
             self.signals.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - any failure becomes a message
-            if type(exc).__name__ == "Cancelled":
-                self.signals.cancelled.emit()
-            else:
-                self.traceback = traceback.format_exc()
-                self.signals.failed.emit(error_text(exc))
+            self.error_type = type(exc)
+            self.traceback = traceback.format_exc()
+            self.signals.failed.emit(error_text(exc))
         else:
             self.signals.done.emit(result)
         self.signals.finished.emit()
@@ -100,8 +112,29 @@ class Task(QRunnable):
         raise NotImplementedError
 
 
+def holds_qobject(fn: Callable) -> bool:
+    """True when ``fn`` (a function, lambda or bound method) keeps a QObject alive: its ``self``,
+    a default argument or a closure cell."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, QObject):
+        return True
+    fn = getattr(fn, "__func__", fn)
+    values = list(getattr(fn, "__defaults__", None) or ())
+    values += [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if _filled(c)]
+    return any(isinstance(v, QObject) for v in values)
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
 class FunctionTask(Task):
-    """Run ``fn(task)`` in the background."""
+    """Run ``fn(task)`` in the background; ``fn`` should not hold a Qt object (see the module;
+    ``holds_qobject`` checks it; the document's split will enforce it)."""
 
     def __init__(self, label: str, fn: Callable, key: tuple = ()):
         super().__init__(label, key)
@@ -200,7 +233,12 @@ class AnalysisTask(Task):
         with self.lock:
             pred = self.predictors.get(self.model_path)
         if pred is None:
-            pred = engine.load_model(self.model_path, device="cpu")
+            try:
+                pred = engine.load_model(self.model_path, device="cpu")
+            except MMError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever stops loading makes the model unusable
+                raise ModelFileError(f"{self.model_path}: cannot load ({user_message(exc)})") from None
             with self.lock:
                 self.predictors[self.model_path] = pred
         self.check()
@@ -222,9 +260,11 @@ class TaskManager(QObject):
         self.tasks: list[Task] = []
 
     def submit(self, task: Task, pool: str = "compute", priority: int = 0) -> Task:
+        """Start ``task`` (call on the GUI thread); the manager owns its signals from now on."""
         self.tasks.append(task)
-        task.signals.progress.connect(lambda _f, t=task: self._progress(t))
-        task.signals.finished.connect(lambda t=task: self._finished(t))
+        task.signals.setParent(self)        # C++ ownership: only deleteLater() below destroys it
+        task.signals.progress.connect(self._on_progress)
+        task.signals.finished.connect(self._on_finished)
         was_busy = len(self.tasks) > 1
         self.pools[pool].start(task, priority)
         if not was_busy:
@@ -249,6 +289,25 @@ class TaskManager(QObject):
     @property
     def busy(self) -> bool:
         return bool(self.tasks)
+
+    def _task_of(self, signals) -> Task | None:
+        for t in self.tasks:
+            if t.signals is signals:
+                return t
+        return None
+
+    def _on_progress(self, _fraction: float) -> None:
+        task = self._task_of(self.sender())
+        if task is not None:
+            self._progress(task)
+
+    def _on_finished(self) -> None:
+        signals = self.sender()
+        task = self._task_of(signals)
+        if task is not None:
+            self._finished(task)
+        if signals is not None:
+            signals.deleteLater()           # on the GUI thread, after every queued signal of the task
 
     def _progress(self, task: Task) -> None:
         running = [t for t in self.tasks if t.started and not t.is_cancelled] or self.tasks

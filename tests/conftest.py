@@ -15,6 +15,29 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 TINY = dict(channels=(32, 48, 48), stem=32, fc_hidden=64, micro_hidden=32, heads=8)
 
 
+@pytest.fixture(autouse=True)
+def _gui_thread_gc(request):
+    """GUI tests collect garbage on the GUI thread only, as the app does (mmgui/gcpolicy.py).
+
+    A cyclic collection started by a pool thread (a model loading) could otherwise finalize
+    the widgets of an earlier test's window there, and deadlock with the GUI thread. Set up
+    before ``qtbot`` (autouse fixtures come first), so torn down after it: the windows of the
+    test are closed, the remaining garbage is collected here, on the GUI thread, and the
+    interpreter's own collection is restored for the engine tests.
+    """
+    if not ({"qtbot", "qapp"} & set(request.fixturenames)):
+        yield
+        return
+    from mmgui import gcpolicy
+
+    app = request.getfixturevalue("qapp")
+    gcpolicy.install(app)
+    try:
+        yield
+    finally:
+        gcpolicy.uninstall()
+
+
 def realistic_audio(seconds: float = 3.0, sr: int = 44100, seed: int = 0) -> np.ndarray:
     """Noise floor + harmonic tone + chirp + clicks: real-looking, deterministic, mono float32."""
     rng = np.random.default_rng(seed)
