@@ -201,7 +201,11 @@ def test_build_writes_a_loadable_dataset_with_unseen_test_and_licenses(tmp_path,
     assert lic[0].split("\t")[:6] == ["file", "label", "package", "version", "path_in_package", "license"]
     assert any("humC.ogg" in line and "\tGPL-2+\t" in line for line in lic)
     assert not any("silent.wav" in line for line in lic)
-    # test events come only from unseen originals: every test event's label has unseen recordings
+    # test events (and backgrounds) come only from unseen originals, the other splits' only from training ones
+    pool_of = {(r[2], r[3]): r[5] for r in rows}
+    for split, want in (("test", "unseen"), ("train", "train"), ("validation", "train"), ("test_seen", "train")):
+        src = [line.split("\t") for line in (out / f"metadata/{split}_sources.tsv").read_text().splitlines()[1:]]
+        assert src and all(pool_of[(s[5], s[6])] == want for s in src)
     for split, n in (("train", 6), ("validation", 2), ("test", 4), ("test_seen", 2)):
         ds = load_dataset(out, split)
         assert len(ds.items) == n and not ds.problems

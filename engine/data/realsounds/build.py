@@ -13,6 +13,7 @@ originals into a training pool and an unseen pool (about a third, at least one);
     OUT/metadata/realsounds.json                settings, packages, class kinds, duplicates found
     OUT/LICENSES.tsv                            every recording used: package, version, path, license
     OUT/metadata/recordings.tsv                 every file read: stats, group, pool, or why rejected
+    OUT/metadata/<split>_sources.tsv         per clip: its background and events, each with package and path
 
 Splits: ``train`` and ``validation`` mix recordings of the training pool (validation without
 augmentation, for early stopping and class thresholds), ``test`` mixes only unseen-pool
@@ -120,8 +121,8 @@ def split_pools(recs: list[Recording], seed: int, unseen_fraction: float = 1 / 3
     return pool
 
 
-def build(out: str | os.PathLike, cache: str | os.PathLike, *, seed: int = 0, n_train: int = 1000,
-          n_validation: int = 150, n_test: int = 200, n_test_seen: int = 200, sr: int = 44100,
+def build(out: str | os.PathLike, cache: str | os.PathLike, *, seed: int = 0, n_train: int = 800,
+          n_validation: int = 120, n_test: int = 200, n_test_seen: int = 200, sr: int = 44100,
           duration: float = 10.0, debs: dict[str, Path] | None = None, log: Callable[[str], None] = print) -> dict:
     """Fetch, screen, split and mix (see the module docstring); returns a summary dict."""
     t0 = time.perf_counter()
@@ -149,8 +150,8 @@ def build(out: str | os.PathLike, cache: str | os.PathLike, *, seed: int = 0, n_
     classes = [c for c in classes if kinds[c] == "transient"] + [c for c in classes if kinds[c] == "long"]
 
     def pools(which: str):
-        ev = {c: [r.samples for r in events if r.label == c and pool[r.group] == which] for c in classes}
-        bg = [r.samples for r in bgs if pool[r.group] == which]
+        ev = {c: [r for r in events if r.label == c and pool[r.group] == which] for c in classes}
+        bg = [r for r in bgs if pool[r.group] == which]
         if not bg:
             raise ValueError(f"no background recording in the {which} pool")
         return ev, bg
@@ -161,7 +162,10 @@ def build(out: str | os.PathLike, cache: str | os.PathLike, *, seed: int = 0, n_
     summary: dict = {"out": str(out), "seed": seed, "classes": {c: kinds[c] for c in classes},
                      "dropped_classes": dropped, "splits": {}}
     for split, count, which, aug in plan:
-        ev, bg = pools(which)
+        ev_recs, bg_recs = pools(which)
+        ev = {c: [r.samples for r in rs] for c, rs in ev_recs.items()}
+        bg = [r.samples for r in bg_recs]
+        sources = ["filename\tlabel\tonset\toffset\tpackage\tpath_in_package\tpart"]
         folder = out / "audio" / split
         folder.mkdir(parents=True, exist_ok=True)
         for f in folder.glob(f"{split}_*.wav"):
@@ -169,14 +173,20 @@ def build(out: str | os.PathLike, cache: str | os.PathLike, *, seed: int = 0, n_
         weak, strong, empty = [], [], []
         for i in range(count):
             rng = np.random.default_rng([seed, SPLIT_IDS[split], i])
-            x, placed, _ = make_mixture(rng, ev, bg, sr, duration, augment_events=aug)
+            x, placed, info = make_mixture(rng, ev, bg, sr, duration, augment_events=aug)
             name = f"{split}_{i:05d}.wav"
+            b = bg_recs[info["background"]]
+            sources.append(f"{name}\t{b.label}\t0\t{duration}\t{b.package}\t{b.path}\t0")
+            for (on, off, lab), (plab, ri) in zip(placed, info["events"]):
+                r = ev_recs[plab][ri]
+                sources.append(f"{name}\t{plab}\t{on}\t{off}\t{r.package}\t{r.path}\t{r.part}")
             _write_wav(folder / name, x, sr)
             weak.append((name, sorted({lab for _, _, lab in placed}, key=classes.index)))
             strong.extend((name, on, off, lab) for on, off, lab in placed)
             if not placed:
                 empty.append(name)
         write_weak_tsv(meta / f"{split}_weak.tsv", weak)
+        _write_text(meta / f"{split}_sources.tsv", "\n".join(sources) + "\n")
         if split != "train":
             write_strong_tsv(meta / f"{split}_strong.tsv", strong, empty=empty)
         summary["splits"][split] = {"clips": count, "events": len(strong), "pool": which, "augmented": aug}
@@ -223,8 +233,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cache", default="data/realsounds-debs",
                         help="folder for the downloaded .deb files, reused by later runs (default data/realsounds-debs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
-    parser.add_argument("--n-train", type=int, default=1000)
-    parser.add_argument("--n-validation", type=int, default=150)
+    parser.add_argument("--n-train", type=int, default=800)
+    parser.add_argument("--n-validation", type=int, default=120)
     parser.add_argument("--n-test", type=int, default=200, help="test clips of unseen recordings")
     parser.add_argument("--n-test-seen", type=int, default=200, help="test clips of training recordings")
 

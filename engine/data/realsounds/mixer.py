@@ -104,4 +104,6 @@ def make_mixture(rng: np.random.Generator, events: dict[str, list[np.ndarray]], 
     peak = float(np.abs(out).max())
     if peak > 0.98:
         out *= 0.98 / peak
-    return out.astype(np.float32), sorted(placed), {"background": bg_i, "events": picks}
+    order = sorted(range(len(placed)), key=lambda i: placed[i])
+    return (out.astype(np.float32), [placed[i] for i in order],
+            {"background": bg_i, "events": [picks[i] for i in order]})
