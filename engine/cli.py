@@ -20,6 +20,7 @@ COMMANDS = {
     "predict": ("engine.cli", "analyze audio files with a model (JSON or DCASE TSV)"),
     "info": ("engine.cli", "print a model file's metadata"),
     "synth": ("engine.data.synth", "generate the synthetic transient-event benchmark"),
+    "realsounds": ("engine.data.realsounds.build", "build the real-sound dataset from Debian packages"),
     "train": ("engine.train", "train a method on a dataset"),
     "evaluate": ("engine.evaluate", "evaluate a model on a dataset split"),
     "reproduce": ("engine.reproduce", "reproduce the paper's comparison on the synthetic benchmark"),

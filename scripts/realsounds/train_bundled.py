@@ -1,0 +1,190 @@
+"""Train, measure and bundle the real-sound models; pick the real-sound demo clip.
+
+    PYTHONPATH=. python scripts/realsounds/train_bundled.py --stage STAGE [--data data/realsounds]
+
+Stages (each writes WORK/<stage>.json, WORK = runs/realsounds; run the two models in parallel
+if you like, then ``report``):
+
+- ``resnet-att`` / ``mmnet-ms``: ``mmnet train`` at the bundled-model size (the same compact
+  width as assets/models/README.md), evaluation on ``test`` (events from recordings never used in
+  training) and ``test_seen`` (new mixtures of training recordings), and the export to
+  assets/models/realsounds-<method>.safetensors with its provenance (recipe version, data
+  command and seed, training command, test metrics) in the file's metadata.
+- ``baseline``: logistic regression (one per class, scikit-learn) on log-mel statistics (per-band
+  mean, standard deviation, maximum and 90th percentile over the clip), thresholds tuned on
+  validation, same splits and metrics.
+- ``report``: assets/models/realsounds_models.json (all figures) and the demo clip
+  assets/demo/realsounds-demo.wav (a test clip where a transient event lies inside a long one),
+  its strong labels and credits.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+SIZE = dict(channels=[128, 192, 192], stem=128, fc_hidden=256, micro_hidden=128, heads=64)
+METHOD_OPTIONS = {"mmnet-ms": {"attention_scale": "unit"}}
+EPOCHS, BATCH, LR, LR_STEP, SEED = 20, 16, 0.05, 12, 0
+DATA_COMMAND = "mmnet realsounds data/realsounds --seed 0"
+KEYS = ("mAP", "AUC", "F1_class_mean", "F1_micro", "segment_F1", "event_F1")
+
+
+def _summary(r: dict) -> dict:
+    out = {k: r.get(k) for k in KEYS}
+    out["per_class"] = {c: {k: v for k, v in pc.items() if k in ("AP", "AUC", "F1", "segment_F1", "event_F1")}
+                        for c, pc in r["per_class"].items()}
+    return out
+
+
+def train_model(method: str, data: Path, work: Path) -> dict:
+    from engine.data.realsounds import RECIPE_VERSION
+    from engine.evaluate import evaluate
+    from engine.modelfile import load_bundle, save_model
+    from engine.train import TrainConfig, Trainer
+
+    run = work / method
+    t0 = time.time()
+    cfg = TrainConfig(data=str(data), method=method, epochs=EPOCHS, batch_size=BATCH, lr=LR, lr_step=LR_STEP,
+                      seed=SEED, model={**SIZE, **METHOD_OPTIONS.get(method, {})}, cache_dir=str(work / "cache"),
+                      workers=1)
+    if not (run / "model.safetensors").exists():
+        Trainer(cfg, run).run(resume=(run / "checkpoint.pt").exists())
+    minutes = round((time.time() - t0) / 60, 1)
+    res = {s: _summary(evaluate(str(run / "model.safetensors"), str(data), s)) for s in ("test", "test_seen")}
+    bundle = load_bundle(run / "model.safetensors")
+    sets = " ".join(f"--set {k}={json.dumps(v).replace(' ', '')}" for k, v in cfg.model.items())
+    bundle.provenance.update({
+        "dataset": "realsounds (real recordings from Debian data packages)",
+        "recipe_version": RECIPE_VERSION, "data_command": DATA_COMMAND, "data_seed": 0,
+        "train_command": (f"mmnet train --data data/realsounds --method {method} --epochs {EPOCHS} "
+                          f"--batch-size {BATCH} --lr {LR} --lr-step {LR_STEP} --seed {SEED} {sets}"),
+        "test_metrics": {s: {k: res[s][k] for k in KEYS} for s in res},
+        "test_note": "test: events from recordings never used in training; test_seen: new mixtures of "
+                     "training recordings",
+    })
+    dest = ROOT / "assets" / "models" / f"realsounds-{method}.safetensors"
+    save_model(bundle, dest)
+    return {"method": method, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
+            "size_mb": round(dest.stat().st_size / 1e6, 1), **res}
+
+
+def _clip_features(path: str) -> np.ndarray:
+    from engine.audio import load_audio
+    from engine.features import FeatureConfig, log_mel
+
+    clip = load_audio(path, sr=44100)
+    m = log_mel(clip.samples, clip.sr, FeatureConfig()).numpy()
+    return np.concatenate([m.mean(1), m.std(1), m.max(1), np.percentile(m, 90, axis=1)])
+
+
+def baseline(data: Path) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from engine.data import load_dataset
+    from engine.metrics import tagging_metrics, tune_thresholds
+
+    t0 = time.time()
+    sets = {}
+    for split in ("train", "validation", "test", "test_seen"):
+        ds = load_dataset(data, split)
+        classes = ds.classes
+        X = np.stack([_clip_features(str(it.path)) for it in ds.items])
+        Y = np.array([[1.0 if c in it.labels else 0.0 for c in classes] for it in ds.items], np.float32)
+        sets[split] = (X, Y)
+    scaler = StandardScaler().fit(sets["train"][0])
+
+    def scores(split):
+        X = scaler.transform(sets[split][0])
+        return np.stack([m.predict_proba(X)[:, 1] for m in models], axis=1)
+
+    models = []
+    for j in range(len(classes)):
+        m = LogisticRegression(C=0.1, max_iter=2000)
+        m.fit(scaler.transform(sets["train"][0]), sets["train"][1][:, j])
+        models.append(m)
+    thr = tune_thresholds(sets["validation"][1], scores("validation"))
+    out = {"method": "logreg-logmel-stats", "train_minutes": round((time.time() - t0) / 60, 1)}
+    for split in ("test", "test_seen"):
+        r = tagging_metrics(sets[split][1], scores(split), thresholds=thr, classes=classes)
+        out[split] = {k: r.get(k) for k in KEYS}
+        out[split]["per_class"] = {c: {k: v for k, v in pc.items() if k in ("AP", "AUC", "F1")}
+                                   for c, pc in r["per_class"].items()}
+    return out
+
+
+def demo_clip(data: Path) -> dict:
+    """The test clip (unseen recordings) with a transient event inside a long one, fewest other events."""
+    meta = json.loads((data / "metadata" / "realsounds.json").read_text())
+    kinds = {c: v["kind"] for c, v in meta["classes"].items()}
+    rows = [l.split("\t") for l in (data / "metadata" / "test_sources.tsv").read_text().splitlines()[1:]]
+    by_clip: dict[str, list] = {}
+    for name, label, on, off, pkg, path, part in rows:
+        by_clip.setdefault(name, []).append((label, float(on), float(off), pkg, path))
+    best, key = None, None
+    for name, items in sorted(by_clip.items()):
+        ev = [i for i in items if not i[0].startswith("bg:")]
+        inside = [(t, l) for t in ev for l in ev if kinds[t[0]] == "transient" and kinds[l[0]] == "long"
+                  and l[1] <= t[1] and t[2] <= l[2]]
+        if not inside:
+            continue
+        k = (-abs(len(ev) - 3), -len({e[0] for e in ev}))
+        if key is None or k > key:
+            best, key = name, k
+    if best is None:
+        raise SystemExit("no test clip has a transient event inside a long one")
+    demo = ROOT / "assets" / "demo"
+    shutil.copy(data / "audio" / "test" / best, demo / "realsounds-demo.wav")
+    ev = sorted((i for i in by_clip[best] if not i[0].startswith("bg:")), key=lambda e: e[1])
+    with open(demo / "realsounds-demo_strong.tsv", "w") as f:
+        f.write("filename\tonset\toffset\tevent_label\n")
+        for label, on, off, _, _ in ev:
+            f.write(f"realsounds-demo.wav\t{on:.3f}\t{off:.3f}\t{label}\n")
+    lic = {}
+    for line in (data / "LICENSES.tsv").read_text().splitlines()[1:]:
+        c = line.split("\t")
+        lic[(c[2], c[4])] = (c[3], c[5])
+    lines = [f"realsounds-demo.wav: test clip {best} of the real-sound dataset ({DATA_COMMAND}); its "
+             "events come from recordings never used to train the bundled realsounds models.", "",
+             "what\tonset_s\toffset_s\tdebian_package\tversion\tpath_in_package\tlicense"]
+    for label, on, off, pkg, path in sorted(by_clip[best], key=lambda e: e[1]):
+        version, license_ = lic[(pkg, path)]
+        lines.append(f"{label}\t{on:.3f}\t{off:.3f}\t{pkg}\t{version}\t{path}\t{license_}")
+    lines += ["", "Each recording keeps its license (see each package's /usr/share/doc/PACKAGE/copyright);",
+              "the mixture is distributed under the terms of all of them (GPL for the GPL-licensed parts)."]
+    (demo / "realsounds-demo_CREDITS.txt").write_text("\n".join(lines) + "\n")
+    return {"clip": best, "events": [(l, on, off) for l, on, off, _, _ in ev]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stage", required=True, choices=["resnet-att", "mmnet-ms", "baseline", "report"])
+    ap.add_argument("--data", default=str(ROOT / "data" / "realsounds"))
+    ap.add_argument("--work", default=str(ROOT / "runs" / "realsounds"))
+    args = ap.parse_args()
+    data, work = Path(args.data), Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    if args.stage == "report":
+        parts = {p.stem: json.loads(p.read_text()) for p in work.glob("*.json")}
+        report = {"data_command": DATA_COMMAND, "size": SIZE, "epochs": EPOCHS, "results": parts,
+                  "demo": demo_clip(data)}
+        (ROOT / "assets" / "models" / "realsounds_models.json").write_text(json.dumps(report, indent=1) + "\n")
+        print(json.dumps(report["demo"]))
+        return 0
+    result = baseline(data) if args.stage == "baseline" else train_model(args.stage, data, work)
+    (work / f"{args.stage}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({s: {k: result[s][k] for k in KEYS} for s in ("test", "test_seen")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
