@@ -351,40 +351,6 @@ def test_playback_unavailable_is_explained(qtbot, make_window, models, clip):
     assert win.doc.analysis("A") is not None
 
 
-def test_exports(qtbot, make_window, models, clip, reference, tmp_path):
-    win = make_window()
-    open_with(qtbot, win, [clip], models["mmnet-ms"], models["resnet-att"])
-    for name in win.pane_names():
-        for ext in ("png", "svg"):
-            out = win.export_pane(name, tmp_path / f"{name}.{ext}")
-            assert out.stat().st_size > 500
-            if ext == "png":
-                assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not QImage(str(out)).isNull()
-            else:
-                assert ET.parse(out).getroot().tag.endswith("svg")
-    png = win.export_window(tmp_path / "window.png")
-    img = QImage(str(png))
-    assert (img.width(), img.height()) == (win.width(), win.height())
-    svg = win.export_window(tmp_path / "window.svg")
-    assert ET.parse(svg).getroot().tag.endswith("svg")
-
-    data = json.loads(win.export_json(tmp_path / "analysis.json").read_text())
-    ref = reference["mmnet-ms"]
-    assert data["classes"] == CLASSES and data["method"] == "mmnet-ms"
-    np.testing.assert_allclose(data["clip"]["macro"], ref.clip_macro, atol=1e-5)
-    assert [s["name"] for s in data["scales"]] == [s.name for s in ref.scales]
-    assert len(data["events"]) == len(ref.events())
-
-    lines = win.export_tsv(tmp_path / "events.tsv").read_text().splitlines()
-    assert lines[0] == "filename\tonset\toffset\tevent_label"
-    assert len(lines) == 1 + len(ref.events())
-    for line, e in zip(lines[1:], ref.events()):
-        name, on, off, label = line.split("\t")
-        assert (name, label) == ("street.wav", e.label) and float(on) == pytest.approx(e.onset, abs=1e-3)
-    with pytest.raises(ValueError):
-        win.export_window(tmp_path / "window.bmp")
-
-
 def test_bad_files_do_not_stop_the_app(qtbot, make_window, models, clip, tmp_path):
     win = make_window()
     bad_audio = tmp_path / "broken.wav"
