@@ -230,5 +230,5 @@ def test_training_leaves_out_bad_and_deleted_clips(small_synth, tmp_path, monkey
     assert summary["best_epoch"] == 1
     left_out = " ".join(e["message"] for e in logs if e["type"] == "log")
     assert "3 clips without features left out" in left_out, left_out
-    start = next(e for e in logs if e["type"] == "start")
-    assert start["clips"] == 8 - 3
+    ready = next(e for e in logs if e["type"] == "ready")     # the clips training really uses
+    assert ready["clips"]["train"] == 8 - 3
