@@ -165,6 +165,28 @@ def demo_clip(data: Path) -> dict:
     return {"clip": best, "events": [(l, on, off) for l, on, off, _, _ in ev]}
 
 
+def tables(parts: dict, kinds: dict) -> str:
+    """Markdown: overall figures per system and split, then per-class AP / F1 / segment F1."""
+    order = [m for m in ("logreg-logmel-stats", "resnet-att", "mmnet-ms") if m in parts]
+    f = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
+    lines = ["| system | split | mAP | AUC | F1 (class mean) | F1 (micro) | segment F1 | event F1 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in order:
+        for split in ("test", "test_seen"):
+            r = parts[m][split]
+            lines.append(f"| {m} | {split} | " + " | ".join(f(r.get(k)) for k in KEYS) + " |")
+    lines += ["", "| class | kind | " + " | ".join(f"{m} AP unseen / seen" for m in order) + " | "
+              + " | ".join(f"{m} F1 unseen / seen" for m in order) + " |",
+              "|---|---|" + "---|" * (2 * len(order))]
+    for c, kind in kinds.items():
+        ap = [f"{f(parts[m]['test']['per_class'][c].get('AP'))} / {f(parts[m]['test_seen']['per_class'][c].get('AP'))}"
+              for m in order]
+        f1 = [f"{f(parts[m]['test']['per_class'][c].get('F1'))} / {f(parts[m]['test_seen']['per_class'][c].get('F1'))}"
+              for m in order]
+        lines.append(f"| {c} | {kind} | " + " | ".join(ap + f1) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", required=True, choices=["resnet-att", "mmnet-ms", "baseline", "report"])
@@ -175,6 +197,10 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     if args.stage == "report":
         parts = {p.stem: json.loads(p.read_text()) for p in work.glob("*.json")}
+        parts = {("logreg-logmel-stats" if k == "baseline" else k): v for k, v in parts.items()}
+        kinds = {c: v["kind"] for c, v in json.loads((data / "metadata" / "realsounds.json").read_text())
+                 ["classes"].items()}
+        (work / "tables.md").write_text(tables(parts, kinds))
         report = {"data_command": DATA_COMMAND, "size": SIZE, "epochs": EPOCHS, "results": parts,
                   "demo": demo_clip(data)}
         (ROOT / "assets" / "models" / "realsounds_models.json").write_text(json.dumps(report, indent=1) + "\n")
