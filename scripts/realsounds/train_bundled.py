@@ -8,12 +8,12 @@ if you like, then ``report``):
 - ``resnet-att`` / ``mmnet-ms``: ``mmnet train`` at the bundled-model size (the same compact
   width as assets/models/README.md), evaluation on ``test`` (events from recordings never used in
   training) and ``test_seen`` (new mixtures of training recordings), and the export to
-  assets/models/realsounds-<method>.safetensors with its provenance (recipe version, data
+  assets/models/realsounds/<method>.safetensors with its provenance (recipe version, data
   command and seed, training command, test metrics) in the file's metadata.
 - ``baseline``: logistic regression (one per class, scikit-learn) on log-mel statistics (per-band
   mean, standard deviation, maximum and 90th percentile over the clip), thresholds tuned on
   validation, same splits and metrics.
-- ``report``: assets/models/realsounds_models.json (all figures) and the demo clip
+- ``report``: assets/models/realsounds/models.json (all figures) and the demo clip
   assets/demo/realsounds-demo.wav (a test clip where a transient event lies inside a long one),
   its strong labels and credits.
 """
@@ -71,7 +71,7 @@ def train_model(method: str, data: Path, work: Path) -> dict:
         "test_note": "test: events from recordings never used in training; test_seen: new mixtures of "
                      "training recordings",
     })
-    dest = ROOT / "assets" / "models" / f"realsounds-{method}.safetensors"
+    dest = ROOT / "assets" / "models" / "realsounds" / f"{method}.safetensors"
     save_model(bundle, dest)
     return {"method": method, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
             "size_mb": round(dest.stat().st_size / 1e6, 1), **res}
@@ -203,7 +203,7 @@ def main() -> int:
         (work / "tables.md").write_text(tables(parts, kinds))
         report = {"data_command": DATA_COMMAND, "size": SIZE, "epochs": EPOCHS, "results": parts,
                   "demo": demo_clip(data)}
-        (ROOT / "assets" / "models" / "realsounds_models.json").write_text(json.dumps(report, indent=1) + "\n")
+        (ROOT / "assets" / "models" / "realsounds/models.json").write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps(report["demo"]))
         return 0
     result = baseline(data) if args.stage == "baseline" else train_model(args.stage, data, work)
