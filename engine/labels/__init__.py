@@ -72,12 +72,7 @@ def _first_lines(path: Path, k: int = 3) -> list[str]:
     return out
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+from ..data.formats import _is_number  # noqa: E402  (one definition, shared with the dataset readers)
 
 
 def guess_format(path: str | os.PathLike, *, for_writing: bool = False, events: Iterable[Event] | None = None) -> str:

@@ -35,12 +35,7 @@ def _split(text: str) -> list[str]:
     return next(csv.reader([text], delimiter=delim))
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+from ..data.formats import _is_number  # noqa: E402  (one definition, shared with the dataset readers)
 
 
 def _layer_of_header(fields: list[str]) -> str | None:
