@@ -72,24 +72,24 @@ def main(argv=None) -> int:
         print(f"mmnet-studio: bad --size {args.size!r}, expected WxH", file=sys.stderr)
         return 2
     if args.tab == "compare":
-        win.tabs.setCurrentIndex(1)
+        win.show_tab("compare")
     win.show()
     t_shown = time.monotonic()
 
     def start():
         explicit = [os.path.abspath(m) for m in args.model + [p for p in args.paths
                                                                if p.lower().endswith(".safetensors")]]
-        win.discover_models(background=True, then=lambda: assign(explicit))
+        win.opener.discover_models(background=True, then=lambda: assign(explicit))
         if args.paths:
             if args.split:
                 for p in args.paths:
                     if os.path.isdir(p):
-                        win.open_dataset(p, args.split)
+                        win.opener.open_dataset(p, args.split)
                 win.open_paths([p for p in args.paths if not os.path.isdir(p)])
             else:
                 win.open_paths(args.paths)
         elif not args.no_demo:
-            win.open_demo()
+            win.opener.open_demo()
         gcpolicy.freeze_startup()   # what exists now (modules, the window) is never scanned again
 
     def assign(explicit):
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
                 win.doc.set_slot(slot, m) for slot, m in zip(("A", "B"), explicit)
                 if win.doc.model(m) is not None and not win.doc.model(m).error])
         else:
-            win.use_default_models()
+            win.doc.fill_empty_slots()
 
     QTimer.singleShot(0, start)
     result = {"code": 0}
@@ -171,7 +171,7 @@ def _arm_screenshot(app, win, args, result, errors=()) -> None:
             problems = problems + [f"timed out after {args.timeout:.0f} s waiting for the analyses"]
         try:
             win.analysis.graphics.viewport().repaint()
-            win.export_window(args.screenshot)
+            win.exporter.export_window(args.screenshot)
         except Exception as exc:  # noqa: BLE001
             problems.append(f"could not save the screenshot: {exc}")
         for p in problems:

@@ -1,21 +1,24 @@
-"""Finding clips: single files, folders of audio, and DESED-style datasets.
+"""Finding clips: single files, folders of audio, and datasets.
 
-A dataset is a folder ``DIR`` with ``DIR/audio/<split>/*.wav`` and
-``DIR/metadata/<split>_weak.tsv`` (``filename<TAB>event_labels``, labels
-comma-separated) and optionally ``DIR/metadata/<split>_strong.tsv``
-(``filename<TAB>onset<TAB>offset<TAB>event_label``). The engine's reader
-(``engine.data.load_dataset``) is used (it also reads DCASE 2017 and AudioSet
-layouts); a minimal parser of the DESED TSVs here is the fallback when it is missing.
+Datasets are read by the engine (``engine.data``: DESED-style folders, DCASE 2017 Task 4
+and AudioSet layouts, with their format detection and readers); this module only turns
+what it reads into the workspace's :class:`ClipInfo` list. One list of audio suffixes:
+``engine.data.formats.AUDIO_SUFFIXES``.
 """
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".m4a", ".opus", ".au")
-MODEL_EXTENSIONS = (".safetensors",)
+from engine.data import DatasetError, dataset_splits, load_dataset, read_strong_tsv
+from engine.data.formats import AUDIO_SUFFIXES
+
+MODEL_SUFFIXES = (".safetensors",)
+PREFERRED_SPLITS = ("test", "eval", "evaluation", "validation", "public")
+
+__all__ = ["AUDIO_SUFFIXES", "ClipInfo", "Collection", "dataset_splits", "default_split", "is_audio",
+           "is_model", "open_dataset", "open_folder", "strong_for_file"]
 
 
 @dataclass
@@ -42,106 +45,35 @@ class Collection:
 
 
 def is_audio(path: str | os.PathLike) -> bool:
-    return str(path).lower().endswith(AUDIO_EXTENSIONS)
+    return str(path).lower().endswith(AUDIO_SUFFIXES)
 
 
 def is_model(path: str | os.PathLike) -> bool:
-    return str(path).lower().endswith(MODEL_EXTENSIONS)
-
-
-def dataset_splits(root: str | os.PathLike) -> list[str]:
-    """Splits of a DESED-style dataset (folders under DIR/audio with a DIR/metadata TSV); [] if not one."""
-    root = Path(root)
-    audio, meta = root / "audio", root / "metadata"
-    if not audio.is_dir() or not meta.is_dir():
-        return []
-    splits = []
-    for d in sorted(audio.iterdir()):
-        if d.is_dir() and ((meta / f"{d.name}_weak.tsv").exists() or (meta / f"{d.name}_strong.tsv").exists()):
-            splits.append(d.name)
-    return splits
+    return str(path).lower().endswith(MODEL_SUFFIXES)
 
 
 def default_split(splits: list[str]) -> str | None:
-    for s in ("test", "eval", "validation", "valid", "val", "public"):
-        if s in splits:
-            return s
-    return splits[0] if splits else None
-
-
-def read_tsv(path: str | os.PathLike) -> list[dict]:
-    """Rows of a TSV file with a header line, as dicts."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return [row for row in csv.DictReader(f, delimiter="\t") if row]
-
-
-def parse_strong(path: str | os.PathLike) -> dict[str, list[tuple[float, float, str]]]:
-    """DCASE strong labels: filename -> [(onset, offset, label)], rows without times skipped."""
-    out: dict[str, list[tuple[float, float, str]]] = {}
-    for row in read_tsv(path):
-        name = os.path.basename(row.get("filename", "") or "")
-        try:
-            onset, offset = float(row["onset"]), float(row["offset"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        label = (row.get("event_label") or "").strip()
-        if name and label:
-            out.setdefault(name, []).append((onset, offset, label))
-    return out
-
-
-def parse_weak(path: str | os.PathLike) -> dict[str, list[str]]:
-    """Weak labels: filename -> [labels] (comma-separated ``event_labels`` column)."""
-    out: dict[str, list[str]] = {}
-    for row in read_tsv(path):
-        name = os.path.basename(row.get("filename", "") or "")
-        labels = row.get("event_labels", row.get("event_label", "")) or ""
-        if name:
-            out[name] = sorted({l.strip() for l in labels.split(",") if l.strip()})
-    return out
+    """The split shown first: a test/evaluation split where there is one (they have strong labels)."""
+    return next((s for s in PREFERRED_SPLITS if s in splits), splits[0] if splits else None)
 
 
 def open_dataset(root: str | os.PathLike, split: str) -> Collection:
-    """The clips of one split with their weak and strong labels."""
+    """The clips of one split with their weak and strong labels (DatasetError for a damaged label file)."""
     root = Path(root)
-    coll = _open_dataset_with_engine(root, split)
-    if coll is not None:
-        return coll
-    meta = root / "metadata"
-    weak = parse_weak(meta / f"{split}_weak.tsv") if (meta / f"{split}_weak.tsv").exists() else {}
-    strong = parse_strong(meta / f"{split}_strong.tsv") if (meta / f"{split}_strong.tsv").exists() else None
-    clips = []
-    for p in sorted((root / "audio" / split).iterdir()):
-        if p.is_file() and is_audio(p):
-            ev = None if strong is None else sorted(strong.get(p.name, []))
-            labels = weak.get(p.name)
-            if labels is None and ev is not None:
-                labels = sorted({e[2] for e in ev})
-            clips.append(ClipInfo(str(p.resolve()), labels, ev, f"{root.name}/{split}"))
-    return Collection(clips, f"dataset {root.name}, split {split}: {len(clips)} clips")
-
-
-def _open_dataset_with_engine(root: Path, split: str) -> Collection | None:
-    """Read the split with ``engine.data.load_dataset``; None when that reader is not available."""
-    try:
-        from engine.data import load_dataset
-    except Exception:  # noqa: BLE001 - the reader is optional
-        return None
-    ds = load_dataset(root, split)     # DatasetError propagates: a damaged label file is worth a message
-    clips = []
-    for item in ds.items:
-        events = getattr(item, "events", None)
-        ev = None if events is None else sorted((float(a), float(b), str(c)) for a, b, c in events)
-        clips.append(ClipInfo(str(Path(item.path).resolve()), sorted(map(str, item.labels)), ev,
-                              f"{root.name}/{split}"))
-    coll = Collection(clips, f"dataset {root.name}, split {split}: {len(clips)} clips")
-    for path, reason in list(getattr(ds, "problems", []))[:20]:
-        coll.warnings.append(f"{path}: {reason}")
+    ds = load_dataset(root, split)
+    clips = [ClipInfo(str(Path(item.path).resolve()), sorted(map(str, item.labels)),
+                      None if item.events is None else sorted((float(a), float(b), str(c)) for a, b, c in item.events),
+                      f"{root.name}/{split}")
+             for item in ds.items]
+    coll = Collection(clips, f"{ds.format} dataset {root.name}, split {split}: {len(clips)} clips")
+    coll.warnings += [f"{path}: {reason}" for path, reason in list(ds.problems)[:20]]
+    if len(ds.problems) > 20:
+        coll.warnings.append(f"... and {len(ds.problems) - 20} more files left out")
     return coll
 
 
 def open_folder(root: str | os.PathLike, recursive: bool = True, limit: int = 20000) -> Collection:
-    """Every audio file under ``root`` (sorted), with labels if a dataset layout is found."""
+    """A dataset's default split when ``root`` is one; else every audio file under it (sorted)."""
     root = Path(root)
     splits = dataset_splits(root)
     if splits:
@@ -157,13 +89,13 @@ def open_folder(root: str | os.PathLike, recursive: bool = True, limit: int = 20
 def strong_for_file(audio_path: str | os.PathLike) -> list[tuple[float, float, str]] | None:
     """Ground truth for a lone file: ``<stem>_strong.tsv`` or ``<dir>/*_strong.tsv`` naming it."""
     p = Path(audio_path)
-    candidates = [p.with_name(p.stem + "_strong.tsv")] + sorted(p.parent.glob("*_strong.tsv"))
-    for c in candidates:
-        if c.exists():
-            try:
-                rows = parse_strong(c)
-            except Exception:
-                continue
-            if p.name in rows:
-                return sorted(rows[p.name])
+    for c in [p.with_name(p.stem + "_strong.tsv")] + sorted(p.parent.glob("*_strong.tsv")):
+        if not c.exists():
+            continue
+        try:
+            rows = [(a, b, label) for name, a, b, label in read_strong_tsv(c) if os.path.basename(name) == p.name]
+        except (DatasetError, OSError, UnicodeDecodeError):
+            continue
+        if rows:
+            return sorted(rows)
     return None

@@ -53,6 +53,7 @@ class TaskSignals(QObject):
     partial = Signal(object)        # intermediate result (e.g. more spectrogram frames)
     done = Signal(object)           # the result
     failed = Signal(str)            # one-line reason
+    error = Signal(str, object)     # the same reason and the exception's class (decide by type)
     cancelled = Signal()
     finished = Signal()             # after any of done / failed / cancelled
 
@@ -103,6 +104,7 @@ class Task(QRunnable):
         except Exception as exc:  # noqa: BLE001 - any failure becomes a message
             self.error_type = type(exc)
             self.traceback = traceback.format_exc()
+            self.signals.error.emit(error_text(exc), type(exc))
             self.signals.failed.emit(error_text(exc))
         else:
             self.signals.done.emit(result)
@@ -133,15 +135,24 @@ def _filled(cell) -> bool:
 
 
 class FunctionTask(Task):
-    """Run ``fn(task)`` in the background; ``fn`` should not hold a Qt object (see the module;
-    ``holds_qobject`` checks it; the document's split will enforce it)."""
+    """Run ``fn(task, *args)`` in the background.
 
-    def __init__(self, label: str, fn: Callable, key: tuple = ()):
+    ``fn`` and ``args`` must not hold a Qt object (checked: TypeError otherwise). A closure
+    over a widget would keep it alive inside the pool, and its last reference could then be
+    dropped (and the widget finalized) on a pool thread: the deadlock of issue 9. Pass a
+    module-level function and plain data; results come back through ``signals.done``.
+    """
+
+    def __init__(self, label: str, fn: Callable, key: tuple = (), args: tuple = ()):
+        if holds_qobject(fn) or any(isinstance(a, QObject) for a in args):
+            raise TypeError(f"FunctionTask {label!r}: the function or its arguments hold a Qt object; "
+                            "pass a module-level function and plain data")
         super().__init__(label, key)
         self.fn = fn
+        self.args = tuple(args)
 
     def work(self):
-        return self.fn(self)
+        return self.fn(self, *self.args)
 
 
 class SpectrogramTask(Task):

@@ -237,6 +237,29 @@ def test_audioset_layout(tmp_path):
         load_dataset(root, "train")
 
 
+def test_dataset_splits_and_the_gui_open_every_layout_as_a_dataset(tmp_path):
+    from engine.data import dataset_splits
+    from mmgui import datasets
+
+    dcase = tmp_path / "dcase"
+    wav(dcase / "audio" / "Yghi_5.000_15.000.wav", seed=3)
+    wav(dcase / "audio" / "Yabc_30.000_40.000.wav", seed=1)
+    text(dcase / "training_set.csv", "Yabc_30.000_40.000.wav\t30.000\t40.000\tCar\n")
+    text(dcase / "groundtruth_strong_label_testing_set.csv", "ghi_5.000_15.000.wav\t0.917\t2.029\tTrain\n")
+    assert dataset_splits(dcase) == ["train", "validation", "test"]
+    coll = datasets.open_folder(dcase)                   # the GUI's "Open folder": a dataset, its test split
+    assert [c.name for c in coll.clips] == ["Yghi_5.000_15.000.wav"]
+    assert coll.clips[0].strong == [(0.917, 2.029, "Train")] and coll.clips[0].weak == ["Train"]
+    assert coll.title.startswith("dcase2017 dataset")
+    aset = audioset(tmp_path / "as")
+    assert dataset_splits(aset) == ["train", "validation"]
+    colls = [datasets.open_dataset(aset, split) for split in ("train", "validation")]
+    assert sorted(c.weak for coll in colls for c in coll.clips) == [["Dog"], ["Male speech, man speaking",
+                                                                              "Speech"]]
+    assert any("--aE2O5G5WE" in w for coll in colls for w in coll.warnings)   # missing: reported, not fatal
+    assert dataset_splits(tmp_path / "nothing") == [] and dataset_splits(dcase / "audio") == []
+
+
 def test_unknown_folder_is_a_clear_error(tmp_path):
     (tmp_path / "x").mkdir()
     with pytest.raises(DatasetError, match="not a dataset folder"):

@@ -172,7 +172,7 @@ def test_scale_and_attention_controls(qtbot, make_window, models, clip, referenc
     win = make_window()
     open_with(qtbot, win, [clip], models["mmnet-ms"])
     ref = reference["mmnet-ms"]
-    combo = win.combo_scale
+    combo = win.toolbar.combo_scale
     names = [combo.itemData(i) for i in range(combo.count())]
     assert names == ["stage1", "stage2", "stage3", "up1", "up2"]
     assert combo.currentData() == "stage3"          # the primary scale (0.18 s)
@@ -185,7 +185,7 @@ def test_scale_and_attention_controls(qtbot, make_window, models, clip, referenc
     win.doc.set_attention_scale("up1")
     att = win.analysis.attention
     assert [s.name for s in att.shown_scales] == ["up1"] and len(att.drawn) == 1
-    win.per_second.setChecked(False)
+    win.toolbar.per_second.setChecked(False)
     _, yd = att.drawn[0].getOriginalDataset()
     np.testing.assert_allclose(yd[:-1], ref.scale("up1").attention, rtol=1e-5)
     win.doc.set_attention_scale("all")
@@ -201,7 +201,7 @@ def test_scale_and_attention_controls(qtbot, make_window, models, clip, referenc
 def test_compare_two_models(qtbot, make_window, models, clip, reference):
     win = make_window()
     open_with(qtbot, win, [clip], models["resnet-att"], models["mmnet-ms"])
-    win.tabs.setCurrentIndex(1)
+    win.show_tab("compare")
     qtbot.wait(50)
     panes = win.compare.panes
     spec_a, heat_a, att_a, ev_a = panes.columns["A"]
@@ -224,7 +224,7 @@ def test_compare_two_models(qtbot, make_window, models, clip, reference):
     spec_a.vb.setXRange(1.0, 2.0, padding=0)
     assert spec_b.vb.viewRange()[0] == pytest.approx([1.0, 2.0])
     assert win.doc.view_range == pytest.approx((1.0, 2.0))
-    win.tabs.setCurrentIndex(0)
+    win.show_tab("analysis")
     qtbot.wait(20)
     assert win.analysis.heatmap.vb.viewRange()[0] == pytest.approx([1.0, 2.0])
 
@@ -248,7 +248,7 @@ def test_model_without_segment_level(qtbot, make_window, models, clip):
     assert "no segment level" in win.analysis.heatmap.placeholder.textItem.toPlainText()
     assert "no segment level" in win.analysis.attention.placeholder.textItem.toPlainText()
     assert win.analysis.heatmap.image.image is None
-    assert not win.combo_scale.isEnabled()
+    assert not win.toolbar.combo_scale.isEnabled()
     # its clip-level events span the analysis window
     assert all(e.onset == 0.0 for e in win.doc.events("A"))
 
@@ -437,7 +437,7 @@ def test_drop_and_recent_files(qtbot, make_window, models, clip):
     wait_idle(qtbot, win)
     assert win.doc.current is not None and win.doc.current.path == clip
     assert win.doc.analysis("A") is not None
-    assert win._recent("recent")[0] == clip
+    assert win.opener.recent("recent")[0] == clip
     assert clip in [a.text() for a in win.recent_menu.actions()]
 
 
@@ -498,13 +498,14 @@ def test_screenshot_command(models, clip, tmp_path):
 
 
 def test_starts_without_demo_assets(qtbot, make_window, monkeypatch, tmp_path):
-    import mmgui.mainwindow as mw
+    import mmgui.actions.open as opening
+    import mmgui.document.models as model_files
 
-    monkeypatch.setattr(mw, "DEMO_CLIP", tmp_path / "assets" / "demo" / "demo.wav")
-    monkeypatch.setattr(mw, "BUNDLED_MODELS", tmp_path / "assets" / "models")
+    monkeypatch.setattr(opening, "DEMO_CLIP", tmp_path / "assets" / "demo" / "demo.wav")
+    monkeypatch.setattr(model_files, "BUNDLED_MODELS", tmp_path / "assets" / "models")
     win = make_window()
-    win.discover_models()
-    assert win.open_demo() is False
+    win.opener.discover_models()
+    assert win.opener.open_demo() is False
     assert "Demo clip not found" in win.status_label.text()
     assert win.doc.current is None and win.clip_list.table.rowCount() == 0
     assert "Open an audio file" in win.analysis.spectrogram.placeholder.textItem.toPlainText() or \

@@ -347,7 +347,8 @@ def demo_window(qapp, tmp_path_factory):
     from PySide6.QtCore import QSettings
 
     from mmgui import theme
-    from mmgui.mainwindow import DEMO_CLIP, MainWindow
+    from mmgui.actions.open import DEMO_CLIP
+    from mmgui.mainwindow import MainWindow
 
     if not DEMO_CLIP.exists() or not all(os.path.exists(p) for p in BUNDLED.values()):
         pytest.skip("the demo clip or the bundled models are missing")
@@ -356,7 +357,7 @@ def demo_window(qapp, tmp_path_factory):
     win = MainWindow(settings=settings, player=None, discover=True)
     win.resize(1280, 720)
     win.show()
-    win.open_demo()
+    win.opener.open_demo()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and not (win.doc.is_idle() and win.doc.analysis("A") is not None
                                                 and win.doc.analysis("B") is not None):
@@ -405,7 +406,7 @@ def test_every_label_reads_at_1280x720(qapp, demo_window):
     win = demo_window
     a_entry, b_entry = win.doc.model("A"), win.doc.model("B")
     for tab in (0, 1):
-        win.tabs.setCurrentIndex(tab)
+        win.show_tab(("analysis", "compare")[tab])
         settle(qapp)
         panel = win.analysis if tab == 0 else win.compare.panes
         for pane in panel.panes:
@@ -429,7 +430,7 @@ def test_every_label_reads_at_1280x720(qapp, demo_window):
     labels = drawn_labels(pred.plot.getAxis("left"))
     assert len(labels) == len(a_entry.classes)
     assert pred.plot.titleLabel.text.endswith(a_entry.name) or a_entry.name in pred.plot.titleLabel.text
-    win.tabs.setCurrentIndex(0)
+    win.show_tab("analysis")
 
 
 def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
@@ -439,14 +440,14 @@ def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
     import engine
 
     win = demo_window
-    win.tabs.setCurrentIndex(0)
+    win.show_tab("analysis")
     settle(qapp)
     doc = win.doc
     ref = engine.load_model(BUNDLED["resnet-att"], device="cpu").analyze(doc.current.path)
     events = ref.events()
     assert len(events) >= 3, "the demo clip must have events for this test to mean anything"
 
-    data = json.loads(win.export_json(tmp_path / "analysis.json").read_text())
+    data = json.loads(win.exporter.export_json(tmp_path / "analysis.json").read_text())
     assert data["classes"] == ref.classes and data["method"] == "resnet-att-class"  # the bundled file predates the two ATT readings
     np.testing.assert_allclose(data["clip"]["macro"], ref.clip_macro, atol=1e-4)
     assert [s["name"] for s in data["scales"]] == [s.name for s in ref.scales]
@@ -458,7 +459,7 @@ def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
         assert g[2] == e.label and g[0] == pytest.approx(e.onset, abs=1e-3) and g[1] == pytest.approx(e.offset, abs=1e-3)
         assert g[3] == pytest.approx(e.score, abs=1e-3)
 
-    lines = win.export_tsv(tmp_path / "events.tsv").read_text().splitlines()
+    lines = win.exporter.export_tsv(tmp_path / "events.tsv").read_text().splitlines()
     assert lines[0] == "filename\tonset\toffset\tevent_label" and len(lines) == 1 + len(events)
     for line, e in zip(lines[1:], events):
         name, on, off, label = line.split("\t")
@@ -466,7 +467,7 @@ def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
         assert float(on) == pytest.approx(e.onset, abs=1e-3) and float(off) == pytest.approx(e.offset, abs=1e-3)
 
     # the window as PNG: the spectrogram region holds the picture (structure, not one colour)
-    png = QImage(str(win.export_window(tmp_path / "window.png"))).convertToFormat(QImage.Format.Format_RGB888)
+    png = QImage(str(win.exporter.export_window(tmp_path / "window.png"))).convertToFormat(QImage.Format.Format_RGB888)
     assert (png.width(), png.height()) == (win.width(), win.height())
     spec = win.analysis.spectrogram
     r = spec.vb.sceneBoundingRect()
@@ -479,8 +480,8 @@ def test_exports_hold_the_analysis_of_the_demo(qapp, demo_window, tmp_path):
     assert lum.std() > 20 and len(np.unique(region.reshape(-1, 3), axis=0)) > 200
     assert lum.mean(axis=1)[-10:].mean() > lum.mean(axis=1)[:10].mean() + 10   # low bands brighter than high ones
     # every pane as PNG
-    for name in win.pane_names():
-        img = QImage(str(win.export_pane(name, tmp_path / f"{name}.png")))
+    for name in win.exporter.pane_names():
+        img = QImage(str(win.exporter.export_pane(name, tmp_path / f"{name}.png")))
         assert not img.isNull() and img.width() > 100
         arr = np.asarray(img.convertToFormat(QImage.Format.Format_Grayscale8).constBits(), np.uint8)
         assert arr.std() > 5, f"{name}: a blank image"
@@ -506,11 +507,11 @@ def test_window_svg_renders_like_the_png_outside_qt(qapp, demo_window, tmp_path)
     from mmgui import theme
 
     win = demo_window
-    win.tabs.setCurrentIndex(0)
+    win.show_tab("analysis")
     settle(qapp)
     w, h = win.width(), win.height()
-    png = QImage(str(win.export_window(tmp_path / "window.png")))
-    svg = win.export_window(tmp_path / "window.svg")
+    png = QImage(str(win.exporter.export_window(tmp_path / "window.png")))
+    svg = win.exporter.export_window(tmp_path / "window.svg")
     root = ET.parse(svg).getroot()
     ns = "{http://www.w3.org/2000/svg}"
     # curves are strokes at their screen width: no fill, no scaling transform around them
@@ -565,7 +566,7 @@ def test_models_open_button_about_and_recent_files(qtbot, tmp_path, awkward, cli
         assert about == ["About M&&m Studio"]                 # shown as "About M&m Studio"
         win.open_paths([awkward["text"], awkward["empty"], clicks30])
         qtbot.waitUntil(win.doc.is_idle, timeout=60000)
-        recent = win._recent("recent")
+        recent = win.opener.recent("recent")
         assert os.path.abspath(clicks30) in recent
         assert not any(p.endswith(("text.wav", "empty.wav")) for p in recent), recent
     finally:

@@ -43,7 +43,7 @@ def test_pyramid_select_covers_the_range_with_bounded_columns():
     assert pyr.nbytes < frames.nbytes * 1.4
 
 
-def test_dataset_reader_fallback(tmp_path, monkeypatch):
+def test_datasets_open_through_the_engine_reader(tmp_path):
     import soundfile as sf
 
     from mmgui import datasets
@@ -57,8 +57,6 @@ def test_dataset_reader_fallback(tmp_path, monkeypatch):
     (root / "metadata" / "eval_strong.tsv").write_text(
         "filename\tonset\toffset\tevent_label\na.wav\t0.1\t0.3\tdog\na.wav\t0.2\t0.4\tbell\n")
     assert datasets.dataset_splits(root) == ["eval"]
-    # without the engine's reader: the minimal parser
-    monkeypatch.setattr(datasets, "_open_dataset_with_engine", lambda r, s: None)
     coll = datasets.open_folder(root)
     assert [c.name for c in coll.clips] == ["a.wav", "b.wav"]
     assert coll.clips[0].weak == ["bell", "dog"] and coll.clips[1].weak == []

@@ -13,7 +13,7 @@ file tools start quickly.
 """
 from __future__ import annotations
 
-from .datasets import Dataset, Item, detect_format, load_dataset, stratified_holdout
+from .datasets import Dataset, Item, dataset_splits, detect_format, load_dataset, stratified_holdout
 from .formats import (
     DatasetError,
     read_audacity_labels,
@@ -27,7 +27,8 @@ from .formats import (
 _LAZY = {"FeatureCache", "ClipFeatureSet", "feature_stats"}
 
 __all__ = [
-    "ClipFeatureSet", "Dataset", "DatasetError", "FeatureCache", "Item", "detect_format", "feature_stats",
+    "ClipFeatureSet", "Dataset", "DatasetError", "FeatureCache", "Item", "dataset_splits", "detect_format",
+    "feature_stats",
     "load_dataset", "read_audacity_labels", "read_strong_tsv", "read_weak_tsv", "stratified_holdout",
     "write_audacity_labels", "write_strong_tsv", "write_weak_tsv",
 ]

@@ -545,6 +545,33 @@ def _open_reader(root: Path, fmt: str, opts: dict):
     raise DatasetError(f"unknown dataset format {fmt!r} (expected one of {', '.join(FORMATS)})")
 
 
+SPLIT_ORDER = ("train", "validation", "test", "eval", "evaluation", "public", "unbalanced_train")
+
+
+def dataset_splits(root: str | os.PathLike) -> list[str]:
+    """The splits :func:`load_dataset` can read from ``root`` (``validation`` included where it
+    is a hold-out of train), known names first; [] when the folder is not a dataset."""
+    root = Path(root)
+    try:
+        fmt = detect_format(root)
+        reader = _open_reader(root, fmt, {"classes": []})   # no class list needed to list splits
+    except DatasetError:
+        return []
+    if fmt == "desed":
+        names = {f.stem.removesuffix("_weak").removesuffix("_strong") for f in reader.meta.glob("*.tsv")}
+    elif fmt == "dcase2017":
+        names = set(_DCASE2017_FILES)
+    else:
+        named = {f for files in _AUDIOSET_FILES.values() for f in files}
+        names = set(_AUDIOSET_FILES) | {f.stem.removesuffix("_segments") for f in root.glob("*_segments.csv")
+                                        if f.name not in named}
+    splits = {s for s in names if reader.has(s)}
+    if "train" in splits:
+        splits.add("validation")
+    rank = {s: i for i, s in enumerate(SPLIT_ORDER)}
+    return sorted(splits, key=lambda s: (rank.get(s, len(rank)), s))
+
+
 def _check_audio(recs: list[_Record], full: bool) -> tuple[list[Item], list[tuple[str, str]]]:
     from ..audio import AudioError, info
 

@@ -50,7 +50,7 @@ class ClipList(QWidget):
         self._selecting = False
         self.filter.textChanged.connect(self.apply_filter)
         self.only_disagree.toggled.connect(self.apply_filter)
-        self.analyze_all.clicked.connect(self._analyze_all)
+        self.analyze_all.clicked.connect(self.start_analyze_all)
         self.table.itemSelectionChanged.connect(self._selected)
         doc.clipsChanged.connect(self.rebuild)
         doc.clipUpdated.connect(self.update_row)
@@ -155,7 +155,8 @@ class ClipList(QWidget):
             self.table.scrollToItem(self.table.item(i, 0), QAbstractItemView.ScrollHint.EnsureVisible)
         self._selecting = False
 
-    def _analyze_all(self) -> None:
+    def start_analyze_all(self) -> None:
+        """Analyze every listed clip with models A and B in the background (Ctrl+R)."""
         n = self.doc.analyze_all()
         self.doc.message.emit(f"Analyzing {n} clip/model pair(s) in the background" if n else
                               "Every clip is already analyzed by models A and B", "info")
