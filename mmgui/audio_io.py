@@ -1,4 +1,4 @@
-"""Audio output for the studio: device discovery and a clip player driven by the stream's clock.
+"""Audio output for the studio: a clip player driven by the stream's clock (devices: ``audio_devices``).
 
 Importing this module never touches PortAudio: ``sounddevice`` is imported lazily on first use,
 so the GUI starts (with playback disabled) on machines without ``libportaudio2`` or a sound server.
@@ -29,81 +29,9 @@ import time as _time
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
+from .audio_devices import audio_available, one_line, output_devices, sounddevice_module
+
 __all__ = ["audio_available", "output_devices", "Player"]
-
-_PORTAUDIO_MISSING = "PortAudio library not found (install libportaudio2)"
-
-_sd_module = None
-_sd_error: str | None = None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
-def _sounddevice():
-    """Return ``(module, None)`` or ``(None, reason)``; imports sounddevice once, never raises."""
-    global _sd_module, _sd_error
-    if _sd_module is None and _sd_error is None:
-        try:
-            import sounddevice as sd
-        except OSError:  # what sounddevice raises when libportaudio cannot be loaded
-            _sd_error = _PORTAUDIO_MISSING
-        except ImportError:
-            _sd_error = "the sounddevice package is not installed (pip install sounddevice)"
-        except Exception as exc:  # e.g. PortAudioError from Pa_Initialize
-            _sd_error = f"cannot initialize PortAudio: {_one_line(exc)}"
-        else:
-            _sd_module = sd
-    return _sd_module, _sd_error
-
-
-def audio_available() -> tuple[bool, str]:
-    """``(True, "")`` when audio can be played, else ``(False, one-line reason)``. Never raises."""
-    sd, err = _sounddevice()
-    if sd is None:
-        return False, err or "audio unavailable"
-    try:
-        devices = sd.query_devices()
-    except Exception as exc:
-        return False, f"cannot list audio devices: {_one_line(exc)}"
-    if not any(d.get("max_output_channels", 0) > 0 for d in devices):
-        return False, "no audio output device"
-    return True, ""
-
-
-def _default_output_index(sd) -> int:
-    try:
-        idx = sd.default.device[1]
-        if idx is not None and idx >= 0:
-            return int(idx)
-    except Exception:
-        pass
-    try:
-        return int(sd.query_devices(kind="output")["index"])
-    except Exception:
-        return -1
-
-
-def output_devices() -> list[dict]:
-    """Output devices as ``{"index": int, "name": str, "default": bool}``; ``[]`` when unavailable."""
-    sd, _ = _sounddevice()
-    if sd is None:
-        return []
-    try:
-        devices = sd.query_devices()
-    except Exception:
-        return []
-    default = _default_output_index(sd)
-    out = []
-    for i, d in enumerate(devices):
-        if d.get("max_output_channels", 0) > 0:
-            index = int(d.get("index", i))
-            out.append({"index": index, "name": str(d.get("name", f"device {index}")),
-                        "default": index == default})
-    return out
-
 
 def _close_boxed(box: list) -> None:
     stream, box[0] = box[0], None
@@ -393,7 +321,7 @@ class Player(QObject):
         return default_rate, min(2, max_ch)  # let opening the stream report the reason
 
     def _open_stream(self, start_s: float) -> bool:
-        sd, err = _sounddevice()
+        sd, err = sounddevice_module()
         if sd is None:
             self.error.emit(f"audio unavailable: {err}")
             return False
@@ -417,7 +345,7 @@ class Player(QObject):
                     stream.close(ignore_errors=True)
                 except Exception:
                     pass
-            self.error.emit(f"cannot open audio output: {_one_line(exc)}")
+            self.error.emit(f"cannot open audio output: {one_line(exc)}")
             return False
         self._box[0] = stream
         return True
