@@ -43,6 +43,43 @@ def test_pyramid_select_covers_the_range_with_bounded_columns():
     assert pyr.nbytes < frames.nbytes * 1.4
 
 
+def test_pyramid_reads_stay_consistent_while_a_worker_appends():
+    """A worker appends (the arrays grow and are reallocated) while this thread reads: every
+    read is frames that were appended (all >= 1, so unfilled memory would show as 0), at
+    their place, and whole-file reads are max-decimations of them."""
+    import threading
+
+    rng = np.random.default_rng(1)
+    frames = (1.0 + rng.random((6, 40_000))).astype(np.float32)
+    pyr = SpectrogramPyramid(6, 0.01, capacity=64, factor=4, top_cols=64)
+    done = threading.Event()
+
+    def writer():
+        for i in range(0, frames.shape[1], 97):
+            pyr.append(frames[:, i:i + 97])
+        pyr.finish()
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    reads = 0
+    while not done.is_set() or reads < 50:
+        n = pyr.frames
+        sel = pyr.select(0.0, 2.0, max_cols=4000)                 # level 0: the frames themselves
+        if sel is not None:
+            img, start, _, level = sel
+            assert level == 0 and start == 0.0
+            np.testing.assert_array_equal(img, frames[:, :img.shape[1]])
+        whole = pyr.columns(0.0, 400.0, 300)
+        if whole is not None and n > 0:
+            img = whole[0]
+            assert img.min() >= 1.0 and img.max() <= frames.max()
+        reads += 1
+    t.join()
+    img, start, end, level, dt = pyr.columns(0.0, 400.0, 300)
+    assert img.max() == frames.max()                              # the loudest frame is in the picture
+
+
 def test_datasets_open_through_the_engine_reader(tmp_path):
     import soundfile as sf
 
