@@ -486,6 +486,23 @@ def test_screenshot_command(models, clip, tmp_path):
     assert proc.returncode != 0 and "bad.wav" in proc.stderr
 
 
+def test_the_app_opens_the_demo_with_the_models_it_discovers(tmp_path):
+    """What a new user sees: no arguments, so the bundled models are discovered in the
+    background and fill slots A and B, and both analyze the demo clip."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.exists(os.path.join(root, "assets", "models", "mmnet-ms.safetensors")):
+        pytest.skip("bundled models missing")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    proc = subprocess.run([sys.executable, os.path.join(root, "main.py"), "--screenshot", str(tmp_path / "s.png"),
+                           "--no-audio", "--timings"], capture_output=True, text=True, timeout=180, env=env,
+                          cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "did not analyze" not in proc.stderr and (tmp_path / "s.png").exists()
+
+
 def test_starts_without_demo_assets(qtbot, make_window, monkeypatch, tmp_path):
     import mmgui.actions.open as opening
     import mmgui.document.models as model_files

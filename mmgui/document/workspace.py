@@ -108,6 +108,8 @@ class Workspace(QObject):
         self.spectrogram_store.durationKnown.connect(self._duration_known)
         self.spectrogram_store.failed.connect(self.clip_store.note_error)
         self.analysis_store.eventsChanged.connect(self._events_changed)
+        self._model_a: str | None = None
+        self.model_store.slotsChanged.connect(self._slots_changed)   # first: views redraw after this
 
     # ------------------------------------------------------------------ state
     @property
@@ -216,14 +218,18 @@ class Workspace(QObject):
 
     # ------------------------------------------------------------------ models
     def set_slot(self, slot: str, path: str | None) -> None:
-        if self.model_store.set_slot(slot, path):
-            if slot == "A":
-                self.display.reset_for_model()
-            self.ensure_current()
+        self.model_store.set_slot(slot, path)
 
     def swap_slots(self) -> None:
-        self.display.reset_for_model()
         self.model_store.swap()
+
+    def _slots_changed(self) -> None:
+        """Whoever changed a slot: a new model A resets what the panes show (its scales and
+        classes are other ones), and the current clip gets analyzed by the new models."""
+        if self.slots["A"] != self._model_a:
+            self._model_a = self.slots["A"]
+            self.display.reset_for_model()
+        self.ensure_current()
 
     def fill_empty_slots(self) -> None:
         self.model_store.fill_empty_slots()
