@@ -7,8 +7,9 @@ batch 64, lr divided by 10 every 30 epochs, 100 epochs, He initialization
 A run folder holds:
   config.json         the full training configuration
   metrics.csv         one row per epoch (losses, validation mAP/AUC/F1, lr, time)
-  checkpoint.pt       model, optimizer, scheduler, RNG and position; written atomically after
-                      every epoch and on Ctrl-C (``--resume`` continues exactly from it)
+  checkpoint.pt       model, optimizer, scheduler, RNG, position and the losses of the epoch begun;
+                      written atomically after every epoch and on Ctrl-C (``--resume`` continues
+                      exactly from it: same weights and same metrics.csv rows, but for seconds)
   best.safetensors    the best epoch by validation mAP so far
   model.safetensors   the export: best epoch with class thresholds tuned on the validation split
   events.jsonl        the run's events, one JSON object per line (schema in :mod:`engine.runs`)
@@ -228,7 +229,10 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.device.type == "cuda")
 
     # ------------------------------------------------------------- checkpoint
-    def _state(self, epoch: int, batch: int, best: dict, history: list) -> dict:
+    def _state(self, epoch: int, batch: int, best: dict, history: list, partial: dict | None = None) -> dict:
+        """The checkpoint: ``epoch`` and ``batch`` (0-based) where training continues, and ``partial``,
+        the epoch begun so far ({"losses": [train loss of each batch done], "seconds": time spent}), so
+        that a resumed epoch's train_loss and seconds in metrics.csv are those of the whole epoch."""
         return {
             "format": "mmstudio-checkpoint-1",
             "config": json.dumps(self.cfg.to_dict()),
@@ -240,13 +244,16 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "best": json.dumps(best),
             "history": json.dumps(history),
+            "partial_epoch": json.dumps(partial or _NO_PARTIAL),
         }
 
-    def _save_checkpoint(self, epoch: int, batch: int, best: dict, history: list) -> None:
+    def _save_checkpoint(self, epoch: int, batch: int, best: dict, history: list, partial: dict | None = None) -> None:
         if self.is_main:
-            atomic_torch_save(self._state(epoch, batch, best, history), self.out / CHECKPOINT)
+            atomic_torch_save(self._state(epoch, batch, best, history, partial), self.out / CHECKPOINT)
 
-    def _load_checkpoint(self) -> tuple[int, int, dict, list]:
+    def _load_checkpoint(self) -> tuple[int, int, dict, list, dict]:
+        """(epoch, batch, best, history, partial epoch) of the run's checkpoint, after restoring the
+        model, optimizer, scheduler, scaler and RNG from it."""
         path = self.out / CHECKPOINT
         try:
             state = torch.load(path, map_location=self.device, weights_only=True)
@@ -262,7 +269,9 @@ class Trainer:
         self.sched.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["torch_rng"].cpu())
-        return int(state["epoch"]), int(state["batch"]), json.loads(state["best"]), json.loads(state["history"])
+        partial = json.loads(state["partial_epoch"]) if "partial_epoch" in state else _NO_PARTIAL
+        return (int(state["epoch"]), int(state["batch"]), json.loads(state["best"]), json.loads(state["history"]),
+                partial)
 
     # -------------------------------------------------------------- evaluate
     @torch.no_grad()
@@ -353,9 +362,9 @@ class Trainer:
         self._prepare_data()
         self._check_stop()
         self._build()
-        start_epoch, start_batch, best, history = 0, 0, {"mAP": -1.0, "epoch": -1}, []
+        start_epoch, start_batch, best, history, partial = 0, 0, {"mAP": -1.0, "epoch": -1}, [], _NO_PARTIAL
         if resume:
-            start_epoch, start_batch, best, history = self._load_checkpoint()
+            start_epoch, start_batch, best, history, partial = self._load_checkpoint()
         self._check_stop()
         if self.is_main:
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -372,12 +381,13 @@ class Trainer:
         t_run = time.time()
         clips_done = 0
         epoch, b = start_epoch, start_batch
+        t0, losses = time.time() - partial["seconds"], list(partial["losses"])
         self.model.train()
         try:
             for epoch in range(start_epoch, cfg.epochs):
-                t0 = time.time()
+                if epoch != start_epoch:
+                    t0, losses = time.time(), []   # (the first epoch goes on from the checkpoint's part)
                 perm = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch))
-                losses = []
                 first = start_batch if epoch == start_epoch else 0
                 for b in range(first, n_batches):
                     if self._stop:
@@ -436,7 +446,7 @@ class Trainer:
                            "snapshot": None if snapshot is None else str(snapshot),
                            "best_model": str(self.out / "best.safetensors")})
         except KeyboardInterrupt:
-            self._save_checkpoint(epoch, b, best, history)
+            self._save_checkpoint(epoch, b, best, history, {"losses": losses, "seconds": time.time() - t0})
             self.emit({"type": "cancelled", "reason": self._stop_reason if self._stop else "interrupted",
                        "checkpoint": str(self.out / CHECKPOINT), "epoch": epoch + 1, "batch": b,
                        "message": f"stopped in epoch {epoch + 1} after {b} batches; checkpoint saved in "
@@ -510,6 +520,9 @@ class Trainer:
         except Exception:
             return None
         return SummaryWriter(str(self.out / "tensorboard"))
+
+
+_NO_PARTIAL = {"losses": [], "seconds": 0.0}   # a checkpoint at an epoch's start: nothing of it done yet
 
 
 def _float_output(out):
