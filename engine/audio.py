@@ -20,6 +20,27 @@ import numpy as np
 
 from .errors import AudioError  # noqa: F401  (re-exported: engine.audio.AudioError)
 
+# The file name suffixes (lower case) the engine treats as audio, everywhere it lists files: folders
+# given to ``mmnet predict`` / ``mmnet batch``, datasets' audio folders, sound packages.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
+
+
+def is_audio_name(name: str | os.PathLike) -> bool:
+    """Whether a file name (or path) ends in one of :data:`AUDIO_SUFFIXES` (any case)."""
+    return os.fspath(name).lower().endswith(AUDIO_SUFFIXES)
+
+
+def audio_files(folder: str | os.PathLike) -> list[Path]:
+    """Audio files under ``folder`` (recursively, hidden files and folders left out), sorted by path;
+    ``[folder]`` when it is a file. Raises :class:`AudioError` when it does not exist."""
+    root = Path(folder)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise AudioError(f"{folder}: no such folder")
+    return sorted(p for p in root.rglob("*") if p.is_file() and is_audio_name(p.name)
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
 
 @dataclass
 class AudioClip:

@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .audio import audio_files  # noqa: F401  (re-exported: engine.batch.audio_files)
 from .errors import AudioError, Cancelled
 
 SHORT_EVENT_S = 0.5
@@ -69,19 +70,6 @@ class BatchItem:
     events_b: list | None = None
     analysis_a: object | None = None   # kept only with keep_analyses=True
     analysis_b: object | None = None
-
-
-def audio_files(folder: str | os.PathLike) -> list[Path]:
-    """Audio files under ``folder`` (recursively, hidden files left out), sorted by path."""
-    from .data.formats import AUDIO_SUFFIXES
-
-    root = Path(folder)
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise AudioError(f"{folder}: no such folder")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def worst_disagreement(a, b) -> Disagreement | None:

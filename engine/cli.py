@@ -13,8 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus"}
-
 # name -> (module, one-line help)
 COMMANDS = {
     "predict": ("engine.cli", "analyze audio files with a model (JSON or DCASE TSV)"),
@@ -32,10 +30,12 @@ COMMANDS = {
 
 
 def _audio_files(target: str) -> list[Path]:
+    """The audio files of a folder (engine.audio.audio_files); any other target as given (a missing
+    or unreadable file is reported when it is analyzed)."""
+    from .audio import audio_files
+
     p = Path(target)
-    if p.is_dir():
-        return sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS and f.is_file())
-    return [p]
+    return audio_files(p) if p.is_dir() else [p]
 
 
 def _add_predict(parser: argparse.ArgumentParser) -> None:

@@ -117,17 +117,20 @@ def read_events(path: str | os.PathLike) -> list[dict]:
         path = path / EVENTS
     if not path.exists():
         return []
+    data = path.read_bytes()
+    return _complete_events(data[:data.rfind(b"\n") + 1])
+
+
+def _complete_events(data: bytes) -> list[dict]:
+    """The events in ``data``, complete lines only: a line that is not a JSON object with a type is skipped."""
     out = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            try:
-                ev = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(ev, dict) and "type" in ev:
-                out.append(ev)
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            ev = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(ev, dict) and "type" in ev:
+            out.append(ev)
     return out
 
 
@@ -148,15 +151,7 @@ class EventFollower:
             return []
         end = data.rfind(b"\n") + 1
         self._offset += end
-        out = []
-        for line in data[:end].decode("utf-8", errors="replace").splitlines():
-            try:
-                ev = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(ev, dict) and "type" in ev:
-                out.append(ev)
-        return out
+        return _complete_events(data[:end])
 
 
 class RunLock:

@@ -7,8 +7,9 @@ batch 64, lr divided by 10 every 30 epochs, 100 epochs, He initialization
 A run folder holds:
   config.json         the full training configuration
   metrics.csv         one row per epoch (losses, validation mAP/AUC/F1, lr, time)
-  checkpoint.pt       model, optimizer, scheduler, RNG and position; written atomically after
-                      every epoch and on Ctrl-C (``--resume`` continues exactly from it)
+  checkpoint.pt       model, optimizer, scheduler, RNG, position and the losses of the epoch begun;
+                      written atomically after every epoch and on Ctrl-C (``--resume`` continues
+                      exactly from it: same weights and same metrics.csv rows, but for seconds)
   best.safetensors    the best epoch by validation mAP so far
   model.safetensors   the export: best epoch with class thresholds tuned on the validation split
   events.jsonl        the run's events, one JSON object per line (schema in :mod:`engine.runs`)
@@ -58,10 +59,9 @@ from .losses import class_weights, method_loss
 from .modelfile import ModelBundle, save_model
 from .models import METHODS, make_config
 from .models.network import SoundEventModel
-
-CHECKPOINT = "checkpoint.pt"
-
-
+from .run_control import (atomic_torch_save, event_sinks, install_stop_handlers, own_run_folder, print_event,
+                          restore_handlers, stamp_event, write_event)
+from .runs import CHECKPOINT  # noqa: F401  (re-exported: engine.train.CHECKPOINT)
 from .errors import TrainingError  # noqa: F401  (re-exported)
 
 
@@ -90,17 +90,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    """Write to a temporary file, flush it to disk, then rename it over ``path``: a reader (or a
-    crash) sees the old checkpoint or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _dist_info() -> tuple[int, int]:
@@ -139,43 +128,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ events
     def emit(self, event: dict) -> None:
-        event = {"type": event["type"], "time": round(time.time(), 3), "run": str(self.out),
-                 **{k: v for k, v in event.items() if k != "type"}}
+        """Stamp ``event`` (type, time, run), write it to the run's log and the sinks (main process),
+        pass it to the callback, and show it as progress on stderr when verbose."""
+        event = stamp_event(event, self.out)
         if self.is_main:
-            for sink in ([self._run_log] if self._run_log is not None else []) + self.sinks:
-                try:
-                    sink.write(event)
-                except (OSError, ValueError) as exc:   # a closed pipe or a full disk must not stop training
-                    if sink is not self._run_log:
-                        self.sinks.remove(sink)
-                    sys.stderr.write(f"mmnet train: cannot write events ({exc})\n")
+            write_event(event, self._run_log, self.sinks)
         if self.callback is not None:
             self.callback(event)
-        if not (self.verbose and self.is_main):
-            return
-        kind = event["type"]
-        if kind == "features":
-            self._cache_progress(event["done"], event["total"])
-            return
-        if kind == "batch" and not sys.stderr.isatty():
-            return  # a log file gets one line per epoch, not a progress bar
-        if kind == "batch":
-            eta = event.get("eta_s")
-            line = (f"\repoch {event['epoch']}/{event['epochs']} batch {event['batch']}/{event['batches']} "
-                    f"loss {event['loss']:.4f} {event['clips_per_s']:.1f} clips/s"
-                    + (f" ETA {_fmt_time(eta)}" if eta is not None else ""))
-            sys.stderr.write(line.ljust(100)[:100])
-            sys.stderr.flush()
-        elif kind == "epoch":
-            if sys.stderr.isatty():
-                sys.stderr.write("\r" + " " * 100 + "\r")
-            sys.stderr.write(
-                f"epoch {event['epoch']}/{event['epochs']}: loss {event['train_loss']:.4f} "
-                f"val mAP {event['val_mAP']:.4f} AUC {event['val_AUC']:.4f} lr {event['lr']:.4g} "
-                f"({event['seconds']:.1f} s){' *best*' if event['best'] else ''}\n")
-        elif kind in ("start", "finished", "cancelled", "log"):  # "failed": the exception says it
-            sys.stderr.write(f"{event.get('message', kind)}\n")
-        sys.stderr.flush()
+        if self.verbose and self.is_main:
+            print_event(event)
 
     def request_stop(self, reason: str = "stop requested") -> None:
         """Ask the run to stop before its next batch, after a checkpoint (a GUI's Stop; SIGINT/SIGTERM)."""
@@ -228,13 +189,6 @@ class Trainer:
         self.train_labels = train.labels_matrix()
         self.val_labels = val.labels_matrix()
 
-    def _cache_progress(self, done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\rfeatures {done}/{total}" + ("\n" if done == total else ""))
-        elif done == total:
-            sys.stderr.write(f"features of {total} clips ready\n")
-        sys.stderr.flush()
-
     def _batch(self, dataset, indices, epoch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(features B x n_mels x T normalized, labels B x C, real frames B): padded frames
         of short clips are masked out of the models' softmaxes over time by n_valid."""
@@ -275,7 +229,10 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.device.type == "cuda")
 
     # ------------------------------------------------------------- checkpoint
-    def _state(self, epoch: int, batch: int, best: dict, history: list) -> dict:
+    def _state(self, epoch: int, batch: int, best: dict, history: list, partial: dict | None = None) -> dict:
+        """The checkpoint: ``epoch`` and ``batch`` (0-based) where training continues, and ``partial``,
+        the epoch begun so far ({"losses": [train loss of each batch done], "seconds": time spent}), so
+        that a resumed epoch's train_loss and seconds in metrics.csv are those of the whole epoch."""
         return {
             "format": "mmstudio-checkpoint-1",
             "config": json.dumps(self.cfg.to_dict()),
@@ -287,13 +244,16 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "best": json.dumps(best),
             "history": json.dumps(history),
+            "partial_epoch": json.dumps(partial or _NO_PARTIAL),
         }
 
-    def _save_checkpoint(self, epoch: int, batch: int, best: dict, history: list) -> None:
+    def _save_checkpoint(self, epoch: int, batch: int, best: dict, history: list, partial: dict | None = None) -> None:
         if self.is_main:
-            _atomic_torch_save(self._state(epoch, batch, best, history), self.out / CHECKPOINT)
+            atomic_torch_save(self._state(epoch, batch, best, history, partial), self.out / CHECKPOINT)
 
-    def _load_checkpoint(self) -> tuple[int, int, dict, list]:
+    def _load_checkpoint(self) -> tuple[int, int, dict, list, dict]:
+        """(epoch, batch, best, history, partial epoch) of the run's checkpoint, after restoring the
+        model, optimizer, scheduler, scaler and RNG from it."""
         path = self.out / CHECKPOINT
         try:
             state = torch.load(path, map_location=self.device, weights_only=True)
@@ -309,7 +269,9 @@ class Trainer:
         self.sched.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["torch_rng"].cpu())
-        return int(state["epoch"]), int(state["batch"]), json.loads(state["best"]), json.loads(state["history"])
+        partial = json.loads(state["partial_epoch"]) if "partial_epoch" in state else _NO_PARTIAL
+        return (int(state["epoch"]), int(state["batch"]), json.loads(state["best"]), json.loads(state["history"]),
+                partial)
 
     # -------------------------------------------------------------- evaluate
     @torch.no_grad()
@@ -369,20 +331,7 @@ class Trainer:
 
     def _own_folder(self, resume: bool) -> None:
         """Check the folder may hold this run, lock it, and open its events log (main process)."""
-        from .runs import EVENTS, EventWriter, RunLock
-
-        if resume and not (self.out / CHECKPOINT).exists():
-            raise TrainingError(f"{self.out}: nothing to resume (no {CHECKPOINT})")
-        if not resume and (self.out / CHECKPOINT).exists():
-            raise TrainingError(f"{self.out} already holds a run; use --resume to continue it or another --out")
-        if not self.is_main:
-            return
-        self.out.mkdir(parents=True, exist_ok=True)
-        lock = RunLock(self.out)
-        if not lock.acquire():
-            raise TrainingError(f"{self.out}: another process is training in this folder")
-        self._lock = lock
-        self._run_log = EventWriter(self.out / EVENTS)
+        self._lock, self._run_log = own_run_folder(self.out, resume, self.is_main)
 
     def _emit_start(self, train, val) -> None:
         import socket
@@ -413,9 +362,9 @@ class Trainer:
         self._prepare_data()
         self._check_stop()
         self._build()
-        start_epoch, start_batch, best, history = 0, 0, {"mAP": -1.0, "epoch": -1}, []
+        start_epoch, start_batch, best, history, partial = 0, 0, {"mAP": -1.0, "epoch": -1}, [], _NO_PARTIAL
         if resume:
-            start_epoch, start_batch, best, history = self._load_checkpoint()
+            start_epoch, start_batch, best, history, partial = self._load_checkpoint()
         self._check_stop()
         if self.is_main:
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -432,12 +381,13 @@ class Trainer:
         t_run = time.time()
         clips_done = 0
         epoch, b = start_epoch, start_batch
+        t0, losses = time.time() - partial["seconds"], list(partial["losses"])
         self.model.train()
         try:
             for epoch in range(start_epoch, cfg.epochs):
-                t0 = time.time()
+                if epoch != start_epoch:
+                    t0, losses = time.time(), []   # (the first epoch goes on from the checkpoint's part)
                 perm = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch))
-                losses = []
                 first = start_batch if epoch == start_epoch else 0
                 for b in range(first, n_batches):
                     if self._stop:
@@ -496,7 +446,7 @@ class Trainer:
                            "snapshot": None if snapshot is None else str(snapshot),
                            "best_model": str(self.out / "best.safetensors")})
         except KeyboardInterrupt:
-            self._save_checkpoint(epoch, b, best, history)
+            self._save_checkpoint(epoch, b, best, history, {"losses": losses, "seconds": time.time() - t0})
             self.emit({"type": "cancelled", "reason": self._stop_reason if self._stop else "interrupted",
                        "checkpoint": str(self.out / CHECKPOINT), "epoch": epoch + 1, "batch": b,
                        "message": f"stopped in epoch {epoch + 1} after {b} batches; checkpoint saved in "
@@ -572,6 +522,9 @@ class Trainer:
         return SummaryWriter(str(self.out / "tensorboard"))
 
 
+_NO_PARTIAL = {"losses": [], "seconds": 0.0}   # a checkpoint at an epoch's start: nothing of it done yet
+
+
 def _float_output(out):
     """Autocast outputs in float32 for the losses (BCE in half precision is unsafe)."""
     if out.clip_probs.dtype == torch.float32:
@@ -597,13 +550,6 @@ def _float_output(out):
 
 def _num(v) -> float:
     return float("nan") if v is None else float(v)
-
-
-def _fmt_time(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 # ------------------------------------------------------------------------ CLI
@@ -660,20 +606,16 @@ def run(args) -> int:
                       amp=False if args.no_amp else None, cache_dir=args.cache, workers=args.workers,
                       model=parse_sets(args.set), max_batches=args.max_batches,
                       keep_snapshots=args.keep_snapshots)
-    from .runs import EventWriter
-
-    sinks = [EventWriter(args.events)] if args.events else []
-    if args.events and args.events != "-" and Path(args.events).resolve() == (Path(args.out) / "events.jsonl").resolve():
-        sinks = []   # the run folder's own log already
+    sinks = event_sinks(args.events, args.out)
     trainer = Trainer(cfg, args.out, events=sinks)
-    signals = _install_stop_handlers(trainer)
+    signals = install_stop_handlers(trainer)
     try:
         summary = trainer.run(resume=args.resume)
     except (TrainingError, DatasetError) as exc:
         print(f"mmnet train: {exc}", file=sys.stderr)
         return 2
     finally:
-        _restore_handlers(signals)
+        restore_handlers(signals)
         for sink in sinks:
             sink.close()
         if distributed and torch.distributed.is_initialized():
@@ -681,37 +623,3 @@ def run(args) -> int:
     if summary.get("stopped"):
         return 128 + trainer.stop_signal if trainer.stop_signal else 130
     return 0
-
-
-def _install_stop_handlers(trainer: Trainer) -> dict:
-    """SIGINT / SIGTERM: the first asks the run to stop after a checkpoint; a second one ends the
-    process at once (the signal's default action). Returns the previous handlers."""
-    import signal
-
-    trainer.stop_signal = 0
-    previous = {}
-
-    def handler(signum, frame):
-        if trainer.stop_signal:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        trainer.stop_signal = signum
-        trainer.request_stop(signal.Signals(signum).name)
-        sys.stderr.write(f"\nmmnet train: {signal.Signals(signum).name}: stopping after a checkpoint "
-                         "(send it again to stop at once)\n")
-
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return previous
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, handler)
-    return previous
-
-
-def _restore_handlers(previous: dict) -> None:
-    import signal
-
-    for sig, h in previous.items():
-        signal.signal(sig, h)

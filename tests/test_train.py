@@ -1,5 +1,6 @@
 """Real training on tiny synthetic data: run folder, resume, stop, CLI, evaluation, DDP."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -125,18 +126,47 @@ def test_distributed_two_cpu_processes_agree(tiny_data, tmp_path):
 
 
 def test_reproduce_quick(tmp_path):
-    """The reproduction pipeline end to end at its --quick size (1 seed, 2 systems)."""
-    from engine.reproduce import run_reproduction
+    """The reproduction pipeline end to end at its --quick size (1 seed, 2 systems): every number of the
+    table is a finite fraction in [0, 1], the one that evaluating the run's written model gives (with and
+    without EP for M&mnet), and results.md prints it."""
+    from engine import load_model
+    from engine.data import load_dataset
+    from engine.metrics import tagging_metrics
+    from engine.reproduce import METRICS, _slug, run_reproduction
 
-    summary = run_reproduction(tmp_path, systems=["resnet-mean", "mmnet[heads=8,micro_hidden=32]"], seeds=(0,),
-                               quick=True, log=lambda m: None)
-    assert set(summary["rows"]) == {"resnet-mean", "mmnet[heads=8,micro_hidden=32]",
-                                    "mmnet[heads=8,micro_hidden=32] without EP"}
+    mm = "mmnet[heads=8,micro_hidden=32]"
+    summary = run_reproduction(tmp_path, systems=["resnet-mean", mm], seeds=(0,), quick=True, log=lambda m: None)
+    assert set(summary["rows"]) == {"resnet-mean", mm, f"{mm} without EP"}
     text = (tmp_path / "results.md").read_text()
-    assert "| resnet-mean |" in text and "without EP" in text
     assert (tmp_path / "results-ap_vs_duration.png").stat().st_size > 1000
     runs = json.loads((tmp_path / "results.json").read_text())["runs"]
-    assert {r["system"] for r in runs} >= {"resnet-mean", "mmnet[heads=8,micro_hidden=32] without EP"}
+    assert {r["system"] for r in runs} == set(summary["rows"])
+    test = load_dataset(tmp_path / "data", "test")
+    y_true = test.labels_matrix()
+    scores = {}
+    table = {line.split("|")[1].strip(): [c.strip() for c in line.strip().strip("|").split("|")]
+             for line in text.splitlines() if line.startswith("| ") and "params" not in line}
+    for system, spec, ensemble in (("resnet-mean", "resnet-mean", None), (mm, mm, True),
+                                   (f"{mm} without EP", mm, False)):
+        row = summary["rows"][system]
+        assert row["n_seeds"] == 1 and row["params"] > 0
+        for key, _ in METRICS:
+            if row[key] is None:        # detection metrics of a method without segment level
+                assert system == "resnet-mean" and key in ("segment_F1", "event_F1"), key
+                continue
+            mean, std = row[key]
+            assert math.isfinite(mean) and 0.0 <= mean <= 1.0 and std == 0.0, (system, key, row[key])
+        # the written model, analyzed again clip by clip, gives the tagging numbers of the table
+        predictor = load_model(tmp_path / "runs" / f"{_slug(spec)}-s0" / "model.safetensors", device="cpu")
+        col = [predictor.classes.index(c) for c in test.classes]
+        scores[system] = np.stack([predictor.analyze(it.path, ensemble=ensemble).clip_probs[col]
+                                   for it in test.items])
+        m = tagging_metrics(y_true, scores[system], thresholds=np.asarray(predictor.thresholds)[col], classes=test.classes)
+        for key in ("mAP", "AUC", "F1_class_mean", "P_class_mean", "R_class_mean"):
+            assert row[key][0] == pytest.approx(m[key], abs=1e-6), (system, key)
+        cells = table[system]
+        assert cells[2:] == ["-" if row[k] is None else f"{100 * row[k][0]:.1f}" for k, _ in METRICS], system
+    assert not np.allclose(scores[mm], scores[f"{mm} without EP"])   # with and without EP: two predictions
 
 
 def test_system_specs_with_options():

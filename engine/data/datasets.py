@@ -58,8 +58,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..audio import is_audio_name
 from .formats import (
-    AUDIO_SUFFIXES,
     DatasetError,
     audioset_candidates,
     read_audioset_classes,
@@ -187,7 +187,7 @@ def _audio_index(folder: Path) -> dict[str, str]:
         return index
     for dirpath, _dirs, files in os.walk(folder):
         for f in sorted(files):
-            if f.lower().endswith(AUDIO_SUFFIXES):
+            if is_audio_name(f):
                 p = os.path.join(dirpath, f)
                 index.setdefault(f, p)
                 index.setdefault(os.path.splitext(f)[0], p)

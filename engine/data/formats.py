@@ -27,9 +27,7 @@ import os
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
-
-
+from ..audio import AUDIO_SUFFIXES  # noqa: F401  (re-exported: the engine's one list lives in engine.audio)
 from ..errors import DatasetError  # noqa: F401  (re-exported)
 
 
@@ -105,11 +103,16 @@ def read_weak_rows(path: str | os.PathLike, problems: list | None = None) -> lis
     problems: when a list is given, a bad line is appended to it as ``(line, reason)`` and
     skipped instead of raising :class:`DatasetError` (the rest of the file is read).
     """
-    rows: list[WeakRow] = []
+    return _read_rows(path, _weak_row, problems)
+
+def _read_rows(path, parse_line, problems: list | None) -> list:
+    """``parse_line(path, n, text, first)`` over the file's lines: its rows (None, the header, is left
+    out); a bad line raises, or with a ``problems`` list is appended to it as (line, reason) and skipped."""
+    rows = []
     first = True
     for n, text in _lines(path):
         try:
-            row = _weak_row(path, n, text, first)
+            row = parse_line(path, n, text, first)
         except DatasetError as exc:
             if problems is None:
                 raise
@@ -119,6 +122,18 @@ def read_weak_rows(path: str | os.PathLike, problems: list | None = None) -> lis
         if row is not None:
             rows.append(row)
     return rows
+
+
+def _file_name(path, n: int, fields: list[str], names: str) -> str:
+    """The row's file name (its first field), after checking that it is there and that the row has no
+    more fields than ``names`` (comma-separated) lists."""
+    name = fields[0].strip()
+    if not name:
+        raise DatasetError(f"{path}:{n}: empty file name")
+    most = len(names.split(","))
+    if len(fields) > most:
+        raise DatasetError(f"{path}:{n}: expected {most} tab-separated fields ({names}), got {len(fields)}")
+    return name
 
 
 def _reason(exc: DatasetError) -> str:
@@ -135,12 +150,7 @@ def _weak_row(path, n: int, text: str, first: bool) -> WeakRow | None:
             if len(fields) < 2:
                 raise DatasetError(f"{path}:{n}: expected the header 'filename<TAB>event_labels'")
             return None
-    name = fields[0].strip()
-    if not name:
-        raise DatasetError(f"{path}:{n}: empty file name")
-    if len(fields) > 2:
-        raise DatasetError(f"{path}:{n}: expected 2 tab-separated fields (filename, event_labels), "
-                           f"got {len(fields)}")
+    name = _file_name(path, n, fields, "filename, event_labels")
     return WeakRow(name, split_labels(fields[1]) if len(fields) > 1 else [], n)
 
 
@@ -167,20 +177,7 @@ def read_strong_rows(path: str | os.PathLike, problems: list | None = None) -> l
     problems: when a list is given, a bad line is appended to it as ``(line, reason)`` and
     skipped instead of raising :class:`DatasetError` (the rest of the file is read).
     """
-    rows: list[StrongRow] = []
-    first = True
-    for n, text in _lines(path):
-        try:
-            row = _strong_row(path, n, text, first)
-        except DatasetError as exc:
-            if problems is None:
-                raise
-            problems.append((n, _reason(exc)))
-            row = None
-        first = False
-        if row is not None:
-            rows.append(row)
-    return rows
+    return _read_rows(path, _strong_row, problems)
 
 
 def _strong_row(path, n: int, text: str, first: bool) -> StrongRow | None:
@@ -189,12 +186,7 @@ def _strong_row(path, n: int, text: str, first: bool) -> StrongRow | None:
     if first:
         if len(fields) >= 2 and fields[0].strip().lower() == "filename" and not _is_number(fields[1]):
             return None
-    name = fields[0].strip()
-    if not name:
-        raise DatasetError(f"{path}:{n}: empty file name")
-    if len(fields) > 4:
-        raise DatasetError(f"{path}:{n}: expected 4 tab-separated fields (filename, onset, offset, label), "
-                           f"got {len(fields)}")
+    name = _file_name(path, n, fields, "filename, onset, offset, label")
     fields = fields + [""] * (4 - len(fields))
     on_s, off_s, label = fields[1].strip(), fields[2].strip(), fields[3].strip()
     if not label:

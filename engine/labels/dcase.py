@@ -14,23 +14,25 @@ from .common import Problems, write_text
 from .record import Event, ImportResult, check_writable, fmt_number
 
 
-def read_strong(path: str | os.PathLike, clip: str | None = None) -> ImportResult:
+def _read(path: str | os.PathLike, reader) -> tuple[list, Problems]:
+    """(rows, problems) of ``reader(path, problems=list)``: bad lines become the file's Problems."""
     raw: list = []
-    rows = formats.read_strong_rows(path, problems=raw)
+    rows = reader(path, problems=raw)
     problems = Problems(path)
     for line, reason in raw:
         problems.add(line, reason)
+    return rows, problems
+
+
+def read_strong(path: str | os.PathLike, clip: str | None = None) -> ImportResult:
+    rows, problems = _read(path, formats.read_strong_rows)
     events = [Event(r.onset, r.offset, r.label, clip=r.filename) for r in rows if r.label]
     listed = [r.filename for r in rows if not r.label]
     return ImportResult(events, problems, "dcase", str(path), clips=listed)
 
 
 def read_weak(path: str | os.PathLike, clip: str | None = None) -> ImportResult:
-    raw: list = []
-    rows = formats.read_weak_rows(path, problems=raw)
-    problems = Problems(path)
-    for line, reason in raw:
-        problems.add(line, reason)
+    rows, problems = _read(path, formats.read_weak_rows)
     events = [Event(None, None, label, clip=r.filename) for r in rows for label in r.labels]
     listed = [r.filename for r in rows if not r.labels]
     return ImportResult(events, problems, "dcase-weak", str(path), clips=listed)

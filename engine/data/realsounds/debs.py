@@ -16,9 +16,8 @@ import tarfile
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ...audio import is_audio_name
 from .rcc import RccError, rcc_files
-
-SOUND_EXTENSIONS = (".wav", ".ogg", ".flac", ".mp3")
 
 
 class DebError(RuntimeError):
@@ -94,7 +93,7 @@ def iter_sounds(deb: Path, patterns: list[str], also: Callable[[str], bool] = la
             return True
         if low.endswith(".rcc"):
             return bool(inner)
-        return low.endswith(SOUND_EXTENSIONS) and any(r.search(path) for r in regexes)
+        return is_audio_name(low) and any(r.search(path) for r in regexes)
 
     for path, data in iter_deb_members(deb, want):
         if also(path):
@@ -103,7 +102,7 @@ def iter_sounds(deb: Path, patterns: list[str], also: Callable[[str], bool] = la
             try:
                 for sub, content in rcc_files(data):
                     full = f"{path}!{sub}"
-                    if sub.lower().endswith(SOUND_EXTENSIONS) and any(r.search(full) for r in inner):
+                    if is_audio_name(sub) and any(r.search(full) for r in inner):
                         yield full, content
             except (RccError, IndexError, ValueError) as exc:
                 raise DebError(f"{deb.name}: {path}: {exc}") from exc

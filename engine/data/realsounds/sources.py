@@ -26,67 +26,56 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "freedroidrpg-data": ("1.0-1", "GPL-2+"),
 }
 
-_TS = r"^usr/share/tuxpaint/stamps/"
-_TD = r"^usr/share/tuxpaint/sounds/"
-_GC = r"^usr/share/gcompris-qt/rcc/[^!/]+\.rcc!/gcompris/src/activities/"
-_GCC = r"^usr/share/gcompris-qt/rcc/[^!/]+\.rcc!/gcompris/src/core/resource/sounds/"
-_MP = r"^usr/share/games/micropolis/res/sounds/"
-_LC = r"^usr/share/games/lincity-ng/sounds/"
-_WN = r"^usr/share/games/wesnoth/1\.16/"
-_FD = r"^usr/share/freedroidrpg/data/sound/effects/"
-_FARM = _GC + r"explore_farm_animals/resource/animals/"
-_MEM = _GC + r"memory-sound/resource/"
+def _under(package: str, folder: str):
+    """The rule maker for files under ``folder`` (a regex, from the path's start) of ``package``:
+    ``tail`` (a regex for the rest of the path) -> (package, folder + tail)."""
+    return lambda tail: (package, folder + tail)
+
+
+_GC = r"^usr/share/gcompris-qt/rcc/[^!/]+\.rcc!/gcompris/src/"
+_ts = _under("tuxpaint-stamps-default", r"^usr/share/tuxpaint/stamps/")
+_td = _under("tuxpaint-data", r"^usr/share/tuxpaint/sounds/")
+_gc = _under("gcompris-qt-data", _GC + "activities/")
+_gcc = _under("gcompris-qt-data", _GC + "core/resource/sounds/")
+_mem = _under("gcompris-qt-data", _GC + "activities/memory-sound/resource/")
+_mp = _under("micropolis-data", r"^usr/share/games/micropolis/res/sounds/")
+_lc = _under("lincity-ng-data", r"^usr/share/games/lincity-ng/sounds/")
+_wn = _under("wesnoth-1.16-data", r"^usr/share/games/wesnoth/1\.16/")
+_wns = _under("wesnoth-1.16-data", r"^usr/share/games/wesnoth/1\.16/data/core/sounds/")
+_fd = _under("freedroidrpg-data", r"^usr/share/freedroidrpg/data/sound/effects/")
+
+
+def _farm(animal: str) -> tuple[str, str]:
+    """GCompris' farm animal recording ANIMAL.ogg."""
+    return _gc(f"explore_farm_animals/resource/animals/{animal}" + r"\.ogg$")
+
 
 # label -> [(package, regex)]; the class order here is the class list's order
 EVENT_RULES: dict[str, list[tuple[str, str]]] = {
-    "dog_bark": [("tuxpaint-stamps-default", _TS + r"animals/mammals/dogs/dog\.ogg$"),
-                 ("gcompris-qt-data", _FARM + r"dog\.ogg$"),
-                 ("gcompris-qt-data", _MEM + r"(?P<g>LRBark)_\d_LA_cut\.ogg$")],
-    "human_shout": [("wesnoth-1.16-data", _WN + r"data/core/sounds/(?P<g>human-female|human-old|human|dwarf|elf"
-                                                r"|orc-small|orc)-(?:hit|die)-\d\.ogg$")],
-    "bow_shot": [("wesnoth-1.16-data", _WN + r"data/core/sounds/(?P<g>bow|bow-puny|crossbow)\.ogg$"),
-                 ("gcompris-qt-data", _GC + r"target/resource/arrow\.wav$")],
-    "hammer": [("tuxpaint-stamps-default", _TS + r"household/tools/(?:hammer|mallet_metal)\.ogg$"),
-               ("gcompris-qt-data", _GC + r"scalesboard/resource/metal_hit\.wav$"),
-               ("gcompris-qt-data", _GC + r"mining/resource/pickaxe\.wav$"),
-               ("lincity-ng-data", _LC + r"Blacksmith\d\.wav$")],
-    "glass": [("freedroidrpg-data", _FD + r"Glass_Break\.ogg$"),
-              ("tuxpaint-stamps-default", _TS + r"household/dishes/(?:glass|bottle)\.ogg$")],
-    "pig": [("tuxpaint-stamps-default", _TS + r"animals/mammals/pig(?:_golden2?)?\.ogg$"),
-            ("gcompris-qt-data", _FARM + r"pig\.ogg$")],
-    "sheep_goat": [("tuxpaint-stamps-default", _TS + r"animals/mammals/bovines/(?:sheep|sheep_lamb|goat|mountaingoat"
-                                                     r"|ram)\.ogg$"),
-                   ("gcompris-qt-data", _FARM + r"sheep\.ogg$")],
-    "duck": [("tuxpaint-stamps-default", _TS + r"animals/birds/(?:duck|drake)\.ogg$"),
-             ("micropolis-data", _MP + r"(?P<g>quack)(?:quack)?\.wav$"),
-             ("gcompris-qt-data", _FARM + r"duck\.ogg$")],
-    "chicken": [("tuxpaint-stamps-default", _TS + r"animals/birds/(?:hen|rooster)\.ogg$"),
-                ("gcompris-qt-data", _FARM + r"chickens\.ogg$")],
-    "cow": [("tuxpaint-stamps-default", _TS + r"animals/mammals/bovines/(?:cow|cow_white|bull|bison)\.ogg$"),
-            ("gcompris-qt-data", _FARM + r"cow\.ogg$")],
-    "horse": [("tuxpaint-stamps-default", _TS + r"animals/mammals/equines/horse\.ogg$"),
-              ("gcompris-qt-data", _FARM + r"horse\.ogg$"),
-              ("wesnoth-1.16-data", _WN + r"data/core/sounds/(?P<g>horse)-(?:hit-\d|die)\.ogg$")],
-    "bird_song": [("tuxpaint-stamps-default", _TS + r"animals/birds/(?:blackbird|lark|cuckoo|quetzal)\.ogg$"),
-                  ("wesnoth-1.16-data", _WN + r"data/core/sounds/ambient/birds\d\.ogg$"),
-                  ("micropolis-data", _MP + r"cuckoo\.wav$")],
-    "insect_buzz": [("tuxpaint-stamps-default", _TS + r"animals/insects/(?:bee|hornet|mosquito)\.ogg$")],
-    "bell": [("wesnoth-1.16-data", _WN + r"sounds/bell\.wav$"),
-             ("tuxpaint-data", _TD + r"typewriterbell\.wav$"),
-             ("gcompris-qt-data", _MEM + r"LRRing_01_LA\.ogg$"),
-             ("gcompris-qt-data", _MEM + r"LRBuddhist_gong_05_LA\.ogg$")],
-    "siren": [("micropolis-data", _MP + r"(?:siren|police)\.wav$"),
-              ("tuxpaint-stamps-default", _TS + r"vehicles/emergency/firetruck\.ogg$")],
-    "engine": [("gcompris-qt-data", _MEM + r"LRStartAndStopCarEngine1LACut\.ogg$"),
-               ("gcompris-qt-data", _GC + r"traffic/resource/car\.wav$"),
-               ("gcompris-qt-data", _GC + r"guessnumber/resource/helicopter\.wav$"),
-               ("micropolis-data", _MP + r"ignition\.wav$")],
-    "train": [("lincity-ng-data", _LC + r"RailTrain\d\.wav$"),
-              ("gcompris-qt-data", _MEM + r"LRTrain_slowing_down_01_LA_cut\.ogg$"),
-              ("gcompris-qt-data", _GC + r"railroad/resource/sounds/train\.wav$")],
-    "explosion": [("micropolis-data", _MP + r"(?P<g>explosion)-(?:high|low)\.wav$"),
-                  ("wesnoth-1.16-data", _WN + r"data/core/sounds/explosion\.ogg$"),
-                  ("lincity-ng-data", _LC + r"RocketExplosion1\.wav$")],
+    "dog_bark": [_ts(r"animals/mammals/dogs/dog\.ogg$"), _farm("dog"), _mem(r"(?P<g>LRBark)_\d_LA_cut\.ogg$")],
+    "human_shout": [_wns(r"(?P<g>human-female|human-old|human|dwarf|elf|orc-small|orc)-(?:hit|die)-\d\.ogg$")],
+    "bow_shot": [_wns(r"(?P<g>bow|bow-puny|crossbow)\.ogg$"), _gc(r"target/resource/arrow\.wav$")],
+    "hammer": [_ts(r"household/tools/(?:hammer|mallet_metal)\.ogg$"), _gc(r"scalesboard/resource/metal_hit\.wav$"),
+               _gc(r"mining/resource/pickaxe\.wav$"), _lc(r"Blacksmith\d\.wav$")],
+    "glass": [_fd(r"Glass_Break\.ogg$"), _ts(r"household/dishes/(?:glass|bottle)\.ogg$")],
+    "pig": [_ts(r"animals/mammals/pig(?:_golden2?)?\.ogg$"), _farm("pig")],
+    "sheep_goat": [_ts(r"animals/mammals/bovines/(?:sheep|sheep_lamb|goat|mountaingoat|ram)\.ogg$"), _farm("sheep")],
+    "duck": [_ts(r"animals/birds/(?:duck|drake)\.ogg$"), _mp(r"(?P<g>quack)(?:quack)?\.wav$"), _farm("duck")],
+    "chicken": [_ts(r"animals/birds/(?:hen|rooster)\.ogg$"), _farm("chickens")],
+    "cow": [_ts(r"animals/mammals/bovines/(?:cow|cow_white|bull|bison)\.ogg$"), _farm("cow")],
+    "horse": [_ts(r"animals/mammals/equines/horse\.ogg$"), _farm("horse"), _wns(r"(?P<g>horse)-(?:hit-\d|die)\.ogg$")],
+    "bird_song": [_ts(r"animals/birds/(?:blackbird|lark|cuckoo|quetzal)\.ogg$"), _wns(r"ambient/birds\d\.ogg$"),
+                  _mp(r"cuckoo\.wav$")],
+    "insect_buzz": [_ts(r"animals/insects/(?:bee|hornet|mosquito)\.ogg$")],
+    "bell": [_wn(r"sounds/bell\.wav$"), _td(r"typewriterbell\.wav$"), _mem(r"LRRing_01_LA\.ogg$"),
+             _mem(r"LRBuddhist_gong_05_LA\.ogg$")],
+    "siren": [_mp(r"(?:siren|police)\.wav$"), _ts(r"vehicles/emergency/firetruck\.ogg$")],
+    "engine": [_mem(r"LRStartAndStopCarEngine1LACut\.ogg$"), _gc(r"traffic/resource/car\.wav$"),
+               _gc(r"guessnumber/resource/helicopter\.wav$"), _mp(r"ignition\.wav$")],
+    "train": [_lc(r"RailTrain\d\.wav$"), _mem(r"LRTrain_slowing_down_01_LA_cut\.ogg$"),
+              _gc(r"railroad/resource/sounds/train\.wav$")],
+    "explosion": [_mp(r"(?P<g>explosion)-(?:high|low)\.wav$"), _wns(r"explosion\.ogg$"),
+                  _lc(r"RocketExplosion1\.wav$")],
 }
 
 # classes whose recordings hold several separate sounds (barks, quacks, shots, hits): each
@@ -95,12 +84,9 @@ SPLIT_AT_GAPS = {"dog_bark", "human_shout", "bow_shot", "hammer", "glass", "pig"
 
 # background kind -> [(package, regex)]: real ambiences that hold none of the classes above
 BACKGROUND_RULES: dict[str, list[tuple[str, str]]] = {
-    "traffic": [("lincity-ng-data", _LC + r"(?:TraficHigh|TraficLow)\d\.wav$"),
-                ("micropolis-data", _MP + r"heavytraffic\.wav$")],
-    "crowd": [("lincity-ng-data", _LC + r"SportsCroud\d\.wav$")],
-    "water": [("lincity-ng-data", _LC + r"Water\d\.wav$"),
-              ("gcompris-qt-data", _GCC + r"water\.wav$"),
-              ("gcompris-qt-data", _GC + r"canal_lock/resource/water_fill\.wav$")],
-    "rain": [("gcompris-qt-data", _MEM + r"LRRain_in_garden_01_LA_cut\.ogg$")],
-    "fire": [("wesnoth-1.16-data", _WN + r"data/core/sounds/ambient/campfire\.ogg$")],
+    "traffic": [_lc(r"(?:TraficHigh|TraficLow)\d\.wav$"), _mp(r"heavytraffic\.wav$")],
+    "crowd": [_lc(r"SportsCroud\d\.wav$")],
+    "water": [_lc(r"Water\d\.wav$"), _gcc(r"water\.wav$"), _gc(r"canal_lock/resource/water_fill\.wav$")],
+    "rain": [_mem(r"LRRain_in_garden_01_LA_cut\.ogg$")],
+    "fire": [_wns(r"ambient/campfire\.ogg$")],
 }
