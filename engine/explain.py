@@ -127,7 +127,7 @@ class Lesson:
     macro_loss: float | None = None
     micro_loss: float | None = None
     total_loss: float | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)      # the model's eq. 7 / eq. 9 options, by ModelConfig name
 
     @property
     def has_micro(self) -> bool:
@@ -289,7 +289,9 @@ def _lesson(predictor, out, captured, feats, samples, path, start_s, labels, cla
         mu=float(mcfg.mu) if kind == "mmnet" else None, ensemble_mode=mcfg.ensemble_mode, mu_grid=mu_grid,
         ensemble_grid=ens_grid, scales=scales, primary_scale=int(out.primary_scale or 0), ensemble_scales=ens_idx,
         labels=y, label_source=source_kind, class_weights=w, micro_reduction=mcfg.micro_reduction,
-        micro_weight=float(mcfg.micro_weight), macro_loss=m_loss, micro_loss=mi_loss, total_loss=total)
+        micro_weight=float(mcfg.micro_weight), macro_loss=m_loss, micro_loss=mi_loss, total_loss=total,
+        extra={k: getattr(mcfg, k) for k in ("ensemble_pooling", "micro_negatives", "attention_scale",
+                                             "detach_attention", "clip_loss_on", "variant")})
 
 
 def learning_history(snapshot_paths: Sequence[tuple[int, str | os.PathLike]], source, *,
