@@ -74,8 +74,11 @@ def test_steps_show_the_engines_numbers(panel, reference):
     sc = ana.scale(None)
     assert p.steps.scale_box.currentIndex() == ana.primary_scale
     np.testing.assert_allclose(p.steps.items["heatmap"].image, sc.segment_probs.T, atol=1e-6)
-    att = [c for c in p.steps.items["attention"]]
-    np.testing.assert_allclose(att[ana.primary_scale].yData, sc.attention / sc.hop_s, rtol=1e-5)
+    np.testing.assert_allclose(p.steps.items["attention"].yData, sc.attention, rtol=1e-5)
+    p.steps.scale_box.setCurrentIndex(0)                     # another scale: its own grid and a_t
+    np.testing.assert_allclose(p.steps.items["attention"].yData, ana.scales[0].attention, rtol=1e-5)
+    assert len(p.steps.items["attention"].xData) == len(ana.scales[0].times)
+    p.steps.scale_box.setCurrentIndex(ana.primary_scale)
 
     # eq. 7: the drawn W_t * BCE of the chosen class, against micro_loss recomputed from the model
     p.steps.set_step("eq7")

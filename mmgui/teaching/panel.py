@@ -99,6 +99,7 @@ class StepsPage(QWidget):
         split.addWidget(self.steps)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
+        split.setSizes([170, 1100])
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(split, 1)

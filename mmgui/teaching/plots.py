@@ -126,16 +126,15 @@ def step_micro(layout, lesson, scale: int, label: int, mu: float) -> dict:
     p.addItem(img)
     p.getAxis("left").setTicks([[(i + 0.5, c) for i, c in enumerate(lesson.classes)]])
     _time_axis(p, lesson)
-    q = _plot(layout, 1, "a_t per second (a_t / segment length) of every scale; chosen scale thick", "a_t / s")
-    curves = []
-    for i, s in enumerate(lesson.scales):
-        if s.attention is None:
-            continue
-        pen = pg.mkPen(theme.SCALE_COLOURS[i % len(theme.SCALE_COLOURS)], width=3 if i == scale else 1)
-        curves.append(q.plot(s.times + s.hop_s / 2, s.attention / s.hop_s, pen=pen, name=s.name))
+    heads = float(sc.attention.sum()) if sc.attention is not None else 0.0
+    q = _plot(layout, 1, f"a_t at scale {sc.name} (sums to {heads:.0f}, the number of heads m, over the clip)",
+              "a_t")
+    curve = None
+    if sc.attention is not None:
+        curve = q.plot(sc.times + sc.hop_s / 2, sc.attention, pen=pg.mkPen(ACCENT, width=2))
     _time_axis(q, lesson)
     q.setXLink(p)
-    return {"heatmap": img, "attention": curves}
+    return {"heatmap": img, "attention": curve}
 
 
 def step_eq7(layout, lesson, scale: int, label: int, mu: float) -> dict:
