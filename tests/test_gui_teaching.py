@@ -210,21 +210,21 @@ def test_watch_it_learn(panel, qtbot, tmp_path):
     assert "no snapshots" in page.run_label.text() and len(page.history) == 3
 
 
-def test_install_adds_the_tab(qtbot):
-    from mmgui.document import Document
+def test_install_adds_the_tab(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from mmgui.mainwindow import MainWindow
     from mmgui.teaching.install import install
 
-    class Window:                     # the main window's add_tab contract (HELPERS.md)
-        def __init__(self):
-            self.doc = Document()
-            self.tabs = []
-
-        def add_tab(self, key, title, widget):
-            self.tabs.append((key, title, widget))
-
-    w = Window()
-    panel = install(w)
-    qtbot.addWidget(panel)
-    assert w.tabs == [("teach", "Explain", panel)]
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), player=None)
+    qtbot.addWidget(win)
+    panel = install(win)
+    win.show_tab("teach")
+    assert win.tabs.currentWidget() is panel and win.tabs.tabText(win.tabs.currentIndex()) == "Explain"
     assert "Open a clip" in panel.steps.status.text()
-    w.doc.shutdown()
+    entry = win.doc.add_model(MM, "bundled")
+    win.doc.set_slot("A", entry.path)
+    win.doc.open_paths([DEMO])
+    qtbot.waitUntil(lambda: panel.steps.lesson is not None, timeout=30000)
+    assert panel.steps.lesson.source == DEMO
+    win.doc.shutdown()
