@@ -179,3 +179,13 @@ def test_learning_history_over_snapshots(tmp_path):
     assert not np.allclose(atts[0], atts[1])
     direct = engine.load_model(run / "snapshots" / "epoch-001.safetensors", device="cpu").analyze(str(wav))
     np.testing.assert_allclose(hist[1][1].primary.segment_probs, direct.scale(None).segment_probs, atol=1e-6)
+
+
+def test_pooling_model_has_no_segment_level(tiny_model_file, tmp_path):
+    pred = engine.load_model(tiny_model_file("resnet-mean"), device="cpu")
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, realistic_audio(3.0, seed=6), 44100)
+    les = explain(pred, str(wav), labels=["class_0"])
+    assert les.kind == "pool" and les.scales == [] and les.ensemble_grid is None
+    np.testing.assert_allclose(les.macro, pred.analyze(str(wav)).clip_macro, atol=1e-6)
+    np.testing.assert_allclose(les.pooled_features, les.feature_map.mean(axis=1), rtol=1e-4, atol=1e-5)

@@ -228,3 +228,27 @@ def test_install_adds_the_tab(qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel.steps.lesson is not None, timeout=30000)
     assert panel.steps.lesson.source == DEMO
     win.doc.shutdown()
+
+
+@pytest.mark.parametrize("method", ["resnet-mean", "resnet-att", "mmnet"])
+def test_every_step_draws_for_other_methods(qtbot, tiny_model_file, method):
+    """Steps that do not apply say so instead of failing (no segment level, no micro loss, no ensemble)."""
+    from mmgui.document import Document
+    from mmgui.teaching import texts
+    from mmgui.teaching.panel import StepsPage
+
+    doc = Document()
+    page = StepsPage(doc, None)
+    qtbot.addWidget(page)
+    les = explain(engine.load_model(tiny_model_file(method), device="cpu"), DEMO)
+    page.set_lesson(les, method, "demo.wav")
+    for key, _, _ in texts.STEPS:
+        page.set_step(key)
+        assert page.text.toPlainText().strip()
+    page.set_step("ensemble")
+    page.mu_slider.setValue(30)
+    if method == "mmnet":
+        np.testing.assert_allclose(page.ensemble_heights(), les.ensemble_at(0.3), atol=1e-7)
+    else:
+        assert page.ensemble_heights() is None
+    doc.shutdown()

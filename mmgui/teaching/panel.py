@@ -110,6 +110,9 @@ class StepsPage(QWidget):
         self.export_btn.clicked.connect(self._export)
         doc.currentClipChanged.connect(self.refresh)
         doc.analysisChanged.connect(self._analysis_changed)
+        slots_changed = getattr(doc, "slotsChanged", None)      # not in every Document: optional
+        if slots_changed is not None:
+            slots_changed.connect(self.refresh)
         self.steps.setCurrentRow(0)
         self.refresh()
 
@@ -126,7 +129,7 @@ class StepsPage(QWidget):
         self.steps.setCurrentRow([k for k, _, _ in texts.STEPS].index(key))
 
     def _labels_of(self, clip, classes: list[str]) -> list[str] | None:
-        names = set(clip.weak or []) | {e[2] for e in (clip.strong or [])}
+        names = set(getattr(clip, "weak", None) or []) | {e[2] for e in (getattr(clip, "strong", None) or [])}
         if not names:
             names = {e[2] for e in compute.read_strong(clip.path)}
         known = [c for c in classes if c in names]
@@ -145,11 +148,16 @@ class StepsPage(QWidget):
         self._token += 1
         self.model_name = entry.name
         self.status.setText(f"Explaining {clip.name} with {entry.name}…")
+        self.doc.tasks.cancel(lambda t: t.key[:1] == ("teaching",))   # an older request is moot
         fn = partial(compute.explain_job, self.cache, entry.path, clip.path,
                      self._labels_of(clip, entry.classes), 0.0)
         submit(self.doc, f"Explain: {clip.name}", fn, ("teaching", *key),
                partial(self._on_lesson, self._token, entry.name, clip.name),
                partial(self._on_failed, self._token))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
 
     def _analysis_changed(self, clip_path: str, model_path: str) -> None:
         entry = self.doc.model("A")
