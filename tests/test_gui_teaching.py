@@ -116,8 +116,8 @@ def test_export_png_and_svg(panel, tmp_path):
     png = p.steps.export(str(tmp_path / "eq7.png"))
     img = QImage(png)
     assert not img.isNull() and img.width() > 200
-    ptr = img.convertToFormat(QImage.Format.Format_RGB32).constBits()
-    arr = np.frombuffer(ptr, np.uint8, img.width() * img.height() * 4)
+    rgb = img.convertToFormat(QImage.Format.Format_RGB32)
+    arr = np.frombuffer(rgb.constBits(), np.uint8, rgb.width() * rgb.height() * 4).copy()
     assert arr.std() > 10 and len(np.unique(arr.reshape(-1, 4)[:, :3], axis=0)) > 50
     svg = Path(p.steps.export(str(tmp_path / "eq7.svg")))
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg")) and svg.stat().st_size > 1000
@@ -156,7 +156,18 @@ def test_resnet_att_steps_use_its_own_pooling(panel, reference):
     assert "no micro loss" in p.steps.items["spectrogram"].titleLabel.text
 
 
-def test_compare_lesson(panel, qtbot):
+def _click_export(page, monkeypatch, path) -> np.ndarray:
+    """Press the page's Export button with the file dialog answering ``path``; the PNG's pixels."""
+    from mmgui.teaching import panel as panel_mod
+
+    monkeypatch.setattr(panel_mod.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    page.export_btn.click()
+    img = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB32)
+    assert not img.isNull()
+    return np.frombuffer(img.constBits(), np.uint8, img.width() * img.height() * 4).copy()
+
+
+def test_compare_lesson(panel, qtbot, monkeypatch, tmp_path):
     from mmgui.teaching import compute
 
     p = panel()
@@ -177,9 +188,10 @@ def test_compare_lesson(panel, qtbot):
     assert rows["M&mnet-MS"]["recalled"] and not rows["ResNet-ATT"]["recalled"]
     assert rows["M&mnet-MS"]["share"] > rows["ResNet-ATT"]["share"]
     assert "M&mnet-MS glass_clink (0.46 s) 0.214" in " ".join(p.compare.text.toPlainText().split())
+    assert _click_export(p.compare, monkeypatch, tmp_path / "compare.png").std() > 10
 
 
-def test_watch_it_learn(panel, qtbot, tmp_path):
+def test_watch_it_learn(panel, qtbot, tmp_path, monkeypatch):
     from engine.features import FeatureConfig, Normalizer
     from engine.modelfile import ModelBundle, save_model
     from engine.models import build
@@ -202,6 +214,7 @@ def test_watch_it_learn(panel, qtbot, tmp_path):
     np.testing.assert_allclose(page.items["attention"].yData, direct.scale(None).attention, rtol=1e-5)
     np.testing.assert_allclose(les.primary.segment_probs, direct.scale(None).segment_probs, atol=1e-6)
     assert page.epoch_label.text().startswith("epoch 1")
+    assert _click_export(page, monkeypatch, tmp_path / "learn.png").std() > 10
     page.slider.setValue(0)
     page.timer.setInterval(10)
     page.play_btn.setChecked(True)

@@ -149,8 +149,11 @@ class LearnPage(QWidget):
         atts = [les.primary.attention for _, les in self.history if les.scales and les.primary.attention is not None]
         att.setYRange(0, max([float(a.max()) for a in atts] + [1e-6]) * 1.05, padding=0)
         seg.setYRange(0, 1, padding=0.02)
+        events = compute.read_strong(self.clip_path) if self.clip_path else []
         for pl in (att, seg):
             plots._time_axis(pl, les0)
+            for a, b, _ in events:
+                pl.addItem(pg.LinearRegionItem((a, b), movable=False, brush=(255, 255, 255, 35)))
         self.items = {"attention": att.plot(pen=pg.mkPen(plots.ACCENT, width=2)),
                       "segments": seg.plot(pen=pg.mkPen(plots.SECOND, width=2)), "att_plot": att, "seg_plot": seg}
         self._show_epoch(self.slider.value())
