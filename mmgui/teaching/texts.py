@@ -47,6 +47,18 @@ def _f(x, digits: int = 3) -> str:
     return "—" if x is None else f"{float(x):.{digits}f}"
 
 
+def variant_note(options: dict) -> str:
+    """How this model's eq. 7 departs from the paper's plain form (ModelConfig option names)."""
+    notes = []
+    if options.get("attention_scale") == "unit":
+        notes.append("this model divides a_t by m, so the weights sum to 1 over the clip")
+    if options.get("micro_negatives") == "uniform":
+        notes.append("authors' code: W = 1 on the clip's negative classes")
+    if options.get("detach_attention"):
+        notes.append("a_t detached: the micro loss sends f_att no gradient")
+    return "; " + "; ".join(notes) if notes else ""
+
+
 def step_values(lesson, scale: int, label: int, mu: float, model_name: str = "") -> dict:
     """Every value the texts name, for scale index ``scale``, class index ``label`` and eq. 9's ``mu``."""
     sc = lesson.scales[scale] if lesson.scales else None
@@ -90,8 +102,7 @@ def step_values(lesson, scale: int, label: int, mu: float, model_name: str = "")
         v.update(pooling=POOLING_NAMES.get(lesson.extra.get("ensemble_pooling", "softmax"), "softmax"),
                  macro_c=_f(lesson.macro[label]), att_c=_f(lesson.y_att[label]),
                  ens_c=_f(lesson.ensemble_at(mu)[label]))
-    variant = lesson.extra.get("micro_negatives", "attention")
-    v["variant_note"] = "" if variant == "attention" else "; authors' code: W = 1 on the clip's negative classes"
+    v["variant_note"] = variant_note(lesson.extra)
     if lesson.kind == "mmnet":
         v["pooling_text"] = ("M&mnet's clip answer is the macro prediction; the pooled segments Σ_t α_t d_t "
                              "only enter through the ensemble (step 5). The curve is α_t of the chosen scale, "
