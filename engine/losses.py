@@ -67,19 +67,30 @@ def macro_loss(output: ModelOutput, y: torch.Tensor, weights=None) -> torch.Tens
     return bce(y, output.clip_probs, output.clip_logits, weights).mean()
 
 
-def micro_loss(scale: ScaleOutput, y: torch.Tensor, weights=None, *, attention_scale: str = "heads",
-               detach_attention: bool = False, reduction: str = "sum", negatives: str = "attention",
-               label_attention: bool = False) -> torch.Tensor:
-    """Eq. 7 and the authors' form of it, averaged over the batch.
+def micro_terms(scale: ScaleOutput, y: torch.Tensor) -> torch.Tensor:
+    """The per-segment term of eq. 7 before weighting: BCE(y_c, d_{t,c}), B x T x C (nats).
 
-    Per clip: mean over classes c of sum_t W_{t,c} BCE(y_c, d_{t,c}) ("sum", eq. 7) or of
-    mean_t W_{t,c} BCE(y_c, d_{t,c}) ("mean" over the clip's real segments, authors' code),
-    with W_{t,c} = a_t w_c for every class ("attention", eq. 7 with eq. 11's class weights)
-    or W_{t,c} = a_t w_c on the clip's positive classes and 1 on its negatives ("uniform",
-    authors' code). a_t is a_{t,c} with ``label_attention`` (label-specific supervision).
-    attention_scale "heads" uses a_t as eq. 6 defines it (summing to m over time); "unit"
-    divides by m so that the weights sum to 1. detach_attention stops the gradient
-    through a_t (authors' code). Padded segments (scale.valid False) weigh 0.
+    From the segment logits when the scale has them (numerically stable), else its probabilities.
+    """
+    if scale.segment_logits is not None:
+        return F.binary_cross_entropy_with_logits(scale.segment_logits,
+                                                  y.unsqueeze(1).expand_as(scale.segment_logits),
+                                                  reduction="none")
+    p = scale.segment_probs.clamp(EPS, 1 - EPS)
+    return F.binary_cross_entropy(p, y.unsqueeze(1).expand_as(p), reduction="none")
+
+
+def micro_weights(scale: ScaleOutput, y: torch.Tensor, weights=None, *, attention_scale: str = "heads",
+                  detach_attention: bool = False, negatives: str = "attention",
+                  label_attention: bool = False) -> torch.Tensor:
+    """W_{t,c}, the weight eq. 7 gives segment t's BCE for class c: B x T x C.
+
+    W_{t,c} = a_t w_c for every class ("attention", eq. 7 with eq. 11's class weights ``weights``,
+    C values, ones when None) or a_t w_c on the clip's positive classes (y = 1) and 1 on its
+    negatives ("uniform", authors' code). a_t is a_{t,c} with ``label_attention``. attention_scale
+    "heads" keeps a_t as eq. 6 defines it (summing to m over time), "unit" divides by m (sums to 1).
+    detach_attention stops the gradient through a_t. Padded segments (scale.valid False) weigh 0.
+    :func:`micro_loss` is sum_t (or mean_t) W * :func:`micro_terms`, so these are the loss's own weights.
     """
     if label_attention:
         a = scale.class_attention                                          # B x T x C
@@ -94,25 +105,42 @@ def micro_loss(scale: ScaleOutput, y: torch.Tensor, weights=None, *, attention_s
         a = a / heads
     if detach_attention:
         a = a.detach()
-    if scale.segment_logits is not None:
-        per = F.binary_cross_entropy_with_logits(scale.segment_logits, y.unsqueeze(1).expand_as(scale.segment_logits),
-                                                 reduction="none")
-    else:
-        p = scale.segment_probs.clamp(EPS, 1 - EPS)
-        per = F.binary_cross_entropy(p, y.unsqueeze(1).expand_as(p), reduction="none")   # B x T x C
-    w = weights.to(per) if weights is not None else torch.ones(per.shape[-1], dtype=per.dtype, device=per.device)
-    pos = y.unsqueeze(1)                                                   # B x 1 x C
+    n_classes = y.shape[-1]
+    w = weights.to(a) if weights is not None else torch.ones(n_classes, dtype=a.dtype, device=a.device)
+    pos = y.unsqueeze(1).to(a)                                             # B x 1 x C
     if negatives == "uniform":
         W = pos * a * w + (1 - pos)
     elif negatives == "attention":
-        W = a * w
+        W = (a * w).expand(-1, -1, n_classes)
     else:
         raise ValueError(f"negatives must be attention or uniform, not {negatives!r}")
-    mask = scale.valid
-    if mask is not None:
-        W = W * mask.unsqueeze(2).to(W)
+    if scale.valid is not None:
+        W = W * scale.valid.unsqueeze(2).to(W)
+    return W
+
+
+def micro_options(config: ModelConfig) -> dict:
+    """The keyword options of :func:`micro_loss` / :func:`micro_weights` that ``config`` trains with."""
+    return dict(attention_scale=config.attention_scale, detach_attention=config.detach_attention,
+                negatives=config.micro_negatives, label_attention=config.micro_attention == "label")
+
+
+def micro_loss(scale: ScaleOutput, y: torch.Tensor, weights=None, *, attention_scale: str = "heads",
+               detach_attention: bool = False, reduction: str = "sum", negatives: str = "attention",
+               label_attention: bool = False) -> torch.Tensor:
+    """Eq. 7 and the authors' form of it, averaged over the batch.
+
+    Per clip: mean over classes c of sum_t W_{t,c} BCE(y_c, d_{t,c}) ("sum", eq. 7) or of
+    mean_t W_{t,c} BCE(y_c, d_{t,c}) ("mean" over the clip's real segments, authors' code),
+    W_{t,c} from :func:`micro_weights` (which documents the options), the BCE from
+    :func:`micro_terms`.
+    """
+    W = micro_weights(scale, y, weights, attention_scale=attention_scale, detach_attention=detach_attention,
+                      negatives=negatives, label_attention=label_attention)
+    per = micro_terms(scale, y)                                            # B x T x C
     total = (W * per).sum(dim=1)                                           # B x C
     if reduction == "mean":
+        mask = scale.valid
         n = mask.sum(dim=1, keepdim=True).to(total) if mask is not None else per.shape[1]
         total = total / n
     elif reduction != "sum":
@@ -196,9 +224,6 @@ def method_loss(output: ModelOutput, y: torch.Tensor, config: ModelConfig,
             clip = bce(y, output.ensemble_probs, None, weights).mean()
     else:
         clip = macro_loss(output, y, weights)
-    micro = multiscale_micro_loss(output, y, weights, attention_scale=config.attention_scale,
-                                  detach_attention=config.detach_attention, reduction=config.micro_reduction,
-                                  negatives=config.micro_negatives,
-                                  label_attention=config.micro_attention == "label")
+    micro = multiscale_micro_loss(output, y, weights, reduction=config.micro_reduction, **micro_options(config))
     loss = clip + config.micro_weight * micro
     return loss, {"macro": float(clip.detach()), "micro": float(micro.detach())}

@@ -407,27 +407,32 @@ class SoundEventModel(nn.Module):
             a = (a - mean) / (var + 1e-12).sqrt()
         return masked_softmax(a, mask, dim=1)
 
-    def ensemble(self, out: ModelOutput) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def attention_pooled(self, s: ScaleOutput) -> tuple[torch.Tensor, torch.Tensor]:
+        """y_att of one scale, sum_t alpha_t d_t (eq. 9), as (probabilities B x C, the same sum of logits B x C)."""
+        alpha = self.pooling_weights(s)                                       # B x T x (1 or C)
+        return (alpha * s.segment_probs).sum(dim=1), (alpha * s.segment_logits).sum(dim=1)
+
+    def ensemble_scale_indices(self, out: ModelOutput) -> list[int]:
+        """The scales whose y_att enter eq. 9: all of them, or the primary one (``ensemble_scales``)."""
+        if self.config.ensemble_scales == "primary":
+            return [out.primary_scale]
+        return list(range(len(out.scales)))
+
+    def ensemble(self, out: ModelOutput, mu: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Eq. 9: y_ens = mu * y_macro + (1 - mu) * y_att, y_att = sum_t alpha_t d_t.
 
         alpha from :meth:`pooling_weights`. For several scales y_att is the mean of the
         scales' attention-pooled predictions (``ensemble_scales=all``) or the primary
         scale's alone. In "logit" mode (authors' code) logits are mixed and the sigmoid
-        applied after. Returns (probabilities, logits or None).
+        applied after. mu: None uses the configured one (any value in [0, 1] for teaching).
+        Returns (probabilities, logits or None).
         """
-        mu = self.config.mu
-        scales = out.scales
-        if self.config.ensemble_scales == "primary":
-            scales = [out.scales[out.primary_scale]]
-        att_probs, att_logits = [], []
-        for s in scales:
-            alpha = self.pooling_weights(s)                                   # B x T x (1 or C)
-            att_probs.append((alpha * s.segment_probs).sum(dim=1))
-            att_logits.append((alpha * s.segment_logits).sum(dim=1))
+        mu = self.config.mu if mu is None else float(mu)
+        pooled = [self.attention_pooled(out.scales[i]) for i in self.ensemble_scale_indices(out)]
         if self.config.ensemble_mode == "logit":
-            logits = mu * out.clip_logits + (1 - mu) * torch.stack(att_logits).mean(dim=0)
+            logits = mu * out.clip_logits + (1 - mu) * torch.stack([lg for _, lg in pooled]).mean(dim=0)
             return torch.sigmoid(logits), logits
-        y_att = torch.stack(att_probs).mean(dim=0)
+        y_att = torch.stack([p for p, _ in pooled]).mean(dim=0)
         return (mu * out.clip_probs + (1 - mu) * y_att).clamp(0.0, 1.0), None
 
 
