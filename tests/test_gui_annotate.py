@@ -46,7 +46,7 @@ class Host(QMainWindow):
         self.pane = SpectrogramPane(doc)
         self.view.addItem(self.pane)
         self.setCentralWidget(self.view)
-        self.docks, self.menus = {}, {}
+        self.docks, self.menus, self.tabs = {}, {}, {}
 
     def add_dock(self, key, title, widget, area):
         dock = QDockWidget(title, self)
@@ -55,6 +55,9 @@ class Host(QMainWindow):
         self.addDockWidget(area, dock)
         self.docks[key] = dock
         return dock
+
+    def add_tab(self, key, title, widget):
+        self.tabs[key] = widget          # kept (a real window shows it in its tab widget)
 
     def menu(self, title):
         if title not in self.menus:
@@ -446,3 +449,34 @@ def test_killed_while_editing_loses_at_most_two_seconds(tmp_path):
     assert len(done_before) > 50 and len(done_before) <= k <= edits[-1][0] + 1
     if k < len(edits):                              # the first edit lost was made in the last 2 s
         assert edits[k][1] > killed_at - 2.0
+
+
+def test_batch_tab_runs_sorts_filters_exports(make_host, clip, low_threshold_model, qtbot, tmp_path):
+    import csv
+
+    from engine.labels import read_labels
+
+    host = make_host(clip)
+    doc = host.doc
+    doc.add_model(low_threshold_model)
+    doc.set_slot("A", low_threshold_model)
+    view = host.tabs["batch"]
+    folder = str(Path(clip[0]).parent)
+    with qtbot.waitSignal(view.model.rowsInserted, timeout=30000):
+        task = view.run(folder)
+    assert task is not None
+    qtbot.waitUntil(lambda: view.task is None, timeout=30000)
+    assert view.model.rowCount() == 2 and view.progress.value() == 1000
+    assert sorted(view.model.item(r, 0).text() for r in range(2)) == ["park.wav", "street.wav"]
+    view.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    assert view.proxy.index(0, 0).data() == "street.wav"
+    view.filter.setText("park")
+    assert view.proxy.rowCount() == 1
+    view.export_table(str(tmp_path / "t.csv"))
+    rows = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert sorted(r["clip"] for r in rows) == ["park.wav", "street.wav"]
+    view.export_events(str(tmp_path / "e.tsv"))
+    events = read_labels(tmp_path / "e.tsv").events
+    assert len(events) == sum(len(it.events_a) for it in view.items) > 0
+    view._open_row(view.proxy.index(0, 0))                     # the park row opens in the workspace
+    assert doc.current.path == clip[1]

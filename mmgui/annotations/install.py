@@ -1,6 +1,7 @@
 """Puts annotation into the main window: the store, autosave, the dock, the Annotate menu.
 
-``install(window)`` uses only ``window.doc``, ``window.add_dock``, ``window.menu`` (and, when
+``install(window)`` uses only ``window.doc``, ``window.add_dock``, ``window.add_tab`` (the Batch
+tab), ``window.menu`` (and, when
 present, ``window.transport`` to start playback of a region). The spectrogram's regions are
 added by the window with ``mmgui.views.regions.attach(pane, window.doc.annotations, window.doc)``.
 """
@@ -14,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from .actions import Annotator
 from .autosave import AutoSaver
+from .batch import BatchView
 from .panel import AnnotationsPanel, fill_export_menu
 from .store import AnnotationStore
 
@@ -94,6 +96,7 @@ def install(window, fallback_dir=None) -> AnnotationStore:
     panel = AnnotationsPanel(store, doc, annotator)
     window.add_dock("annotations", "Annotations", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     store.autosaver, store.annotator = saver, annotator
+    window.add_tab("batch", "Batch", BatchView(doc))
 
     m = window.menu("&Annotate")
     for act, key in ((panel.undo_action, "undo"), (panel.redo_action, "redo")):
