@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from . import files, proposals
+from .store import WeakAttr
 
 FORMAT_FILTERS = {   # engine.labels format -> file dialog filter
     "dcase": "DCASE strong TSV (*.tsv)", "dcase-weak": "DCASE weak TSV (*.tsv)",
@@ -28,6 +29,9 @@ SUFFIXES = {"dcase": ".tsv", "dcase-weak": ".tsv", "audacity": ".txt", "raven": 
 
 class Annotator(QObject):
     """The annotation actions on the current clip; the dock (``set_panel``) gives the selected rows."""
+
+    store = WeakAttr()
+    doc = WeakAttr()
 
     def __init__(self, store, doc, parent=None, play=None):
         super().__init__(parent)

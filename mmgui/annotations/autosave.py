@@ -12,22 +12,26 @@ of an :class:`~mmgui.annotations.store.Annotation`; ``mmnet convert`` reads it a
 strong TSV cannot: its readers refuse a fifth column.)
 
 When: an edit starts a single-shot timer of ``delay_ms`` (500 ms) that later edits do not
-restart, so a clip is written at most ``delay_ms`` plus the write (about a millisecond) after
-its first unsaved edit, even while edits keep coming. A write goes to a temporary file in the
-same folder, is flushed to disk (fsync), then renamed over the old file (``os.replace``): a
-crash or a kill at any moment leaves the old file or the new one, never a mixture.
+restart, so a clip is written at most ``delay_ms`` plus the write after its first unsaved
+edit, even while edits keep coming. A write (on a background thread: the GUI never waits for
+the disk) goes to a temporary file in the same folder, is flushed to disk (fsync), then
+renamed over the old file (``os.replace``): a crash or a kill at any moment leaves the old
+file or the new one, never a mixture.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import time
 import weakref
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
-from .store import Annotation
+from .store import Annotation, WeakAttr
 
 SUFFIX = ".annotations.csv"
 
@@ -82,12 +86,36 @@ def read_annotations(path: str | os.PathLike):
     return anns, problems
 
 
+def write_first(targets, clip: str, annotations) -> tuple[str, str, float]:
+    """Write to the first target that works: (path written or "", the last error, seconds taken).
+    Runs on the save thread: no Qt object here."""
+    t0 = time.perf_counter()
+    error = ""
+    for target in targets:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_annotations(target, clip, annotations)
+        except (OSError, ValueError) as exc:
+            error = f"{target}: {getattr(exc, 'strerror', None) or exc}"
+            continue
+        return str(target), "", time.perf_counter() - t0
+    return "", error, time.perf_counter() - t0
+
+
 class AutoSaver(QObject):
     """Saves the store's dirty clips shortly after each edit and restores clips when asked.
+
+    Writes run on one background thread (fsync can take tens of milliseconds), from an
+    immutable snapshot of the clip's records taken on the GUI thread; the thread holds no Qt
+    object and hands its results back through a queue that a GUI-thread timer drains every
+    20 ms. A clip becomes clean only when what was written is still its latest revision.
+    :meth:`flush` (closing, quitting, Ctrl+S) writes synchronously and waits for writes under way.
 
     The store's ``loader`` is set to :meth:`restore`, so a clip's saved annotations are read
     before its first edit in a session (an edit never overwrites a file it has not read).
     """
+
+    store = WeakAttr()
 
     saved = Signal(str, str)       # clip path, file written
     message = Signal(str, str)     # text, level ("info" | "warning" | "error")
@@ -98,11 +126,17 @@ class AutoSaver(QObject):
         self.fallback_dir = Path(fallback_dir) if fallback_dir is not None else default_fallback_dir()
         self.paths: dict[str, Path] = {}      # where each clip was last saved or read
         self.pending: set[str] = set()
-        self.last_write_s = 0.0               # duration of the last write (for the docs' numbers)
+        self.write_seconds: deque = deque(maxlen=200)   # seconds of the last writes (file, fsync, rename)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotation-save")
+        self._inflight: list[Future] = []
+        self._results: queue.SimpleQueue = queue.SimpleQueue()   # (clip, revision, path, error, seconds)
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setInterval(20)
+        self._drain_timer.timeout.connect(self._drain)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(int(delay_ms))
-        self.timer.timeout.connect(self.flush)
+        self.timer.timeout.connect(self._save_pending)
         store.changed.connect(self._changed)
         store.loader = weakref.WeakMethod(self.restore)   # weak: no cycle store <-> saver
 
@@ -113,43 +147,73 @@ class AutoSaver(QObject):
         if not self.timer.isActive():
             self.timer.start()
 
-    def flush(self) -> None:
-        """Write every clip with unsaved edits now (also called on quitting)."""
+    def _save_pending(self, wait: bool = False) -> None:
         self.timer.stop()
         for clip in sorted(self.pending):
             if self.store.is_dirty(clip):
-                self.save(clip)
+                self.save(clip, wait=wait)
             else:
                 self.pending.discard(clip)
+
+    def flush(self) -> None:
+        """Write every clip with unsaved edits now and wait until written (closing, quitting)."""
+        self.wait()
+        self._save_pending(wait=True)
+
+    def wait(self) -> None:
+        """Wait for the writes under way and take their results."""
+        for f in self._inflight:
+            f.result()
+        self._inflight.clear()
+        self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                result = self._results.get_nowait()
+            except queue.Empty:
+                break
+            self._written(*result)
+        self._inflight = [f for f in self._inflight if not f.done()]
+        if not self._inflight and self._results.empty():
+            self._drain_timer.stop()
 
     def path_for(self, clip: str) -> Path:
         return self.paths.get(clip) or beside_path(clip)
 
-    def save(self, clip: str) -> Path | None:
-        """Write ``clip`` now; falls back to ``fallback_dir`` when its folder is read-only."""
-        anns = self.store.events(clip)
-        t0 = time.perf_counter()
+    def save(self, clip: str, wait: bool = False) -> None:
+        """Write ``clip`` (in the background unless ``wait``); falls back to ``fallback_dir`` when
+        the file beside the clip cannot be written."""
+        anns = self.store.events(clip)          # immutable records: a snapshot
+        rev = self.store.revision(clip)
         targets = [self.path_for(clip)]
         fb = fallback_path(clip, self.fallback_dir)
         if targets[0] != fb:
             targets.append(fb)
-        error = ""
-        for target in targets:
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_annotations(target, clip, anns)
-            except (OSError, ValueError) as exc:
-                error = f"{target}: {getattr(exc, 'strerror', None) or exc}"
-                continue
-            self.last_write_s = time.perf_counter() - t0
-            self.paths[clip] = target
-            self.pending.discard(clip)
+        self.pending.discard(clip)
+        if wait:
+            self._written(clip, rev, *write_first(targets, clip, anns))
+            return
+        results = self._results
+
+        def job():                      # on the save thread: paths, records and a queue, no Qt object
+            results.put((clip, rev, *write_first(targets, clip, anns)))
+
+        self._inflight.append(self._pool.submit(job))
+        if not self._drain_timer.isActive():
+            self._drain_timer.start()
+
+    def _written(self, clip: str, rev: int, path: str, error: str, seconds: float) -> None:
+        if not path:
+            self.pending.add(clip)
+            self.message.emit(f"Annotations of {Path(clip).name} could not be saved ({error}); "
+                              "they are kept in memory and saved again at the next edit", "error")
+            return
+        self.write_seconds.append(seconds)
+        self.paths[clip] = Path(path)
+        if self.store.revision(clip) == rev:
             self.store.mark_saved(clip)
-            self.saved.emit(clip, str(target))
-            return target
-        self.message.emit(f"Annotations of {Path(clip).name} could not be saved ({error}); "
-                          "they are kept in memory and saved again at the next edit", "error")
-        return None
+        self.saved.emit(clip, path)
 
     def saved_file(self, clip: str) -> Path | None:
         """The existing annotation file of ``clip`` (the newer of beside and fallback), or None."""

@@ -17,7 +17,7 @@ from .actions import Annotator
 from .autosave import AutoSaver
 from .batch import BatchView
 from .panel import AnnotationsPanel, fill_export_menu
-from .store import AnnotationStore
+from .store import AnnotationStore, WeakAttr
 
 SHORTCUTS = {   # action -> keys (window-wide; a text field that has focus keeps its keys)
     "undo": ["Ctrl+Z"], "redo": ["Ctrl+Shift+Z", "Ctrl+Y"],
@@ -29,6 +29,8 @@ SHORTCUTS = {   # action -> keys (window-wide; a text field that has focus keeps
 
 class _Installed(QObject):
     """Keeps the pieces together (owned by the store), follows the current clip, marks the title."""
+
+    store = WeakAttr()
 
     def __init__(self, window, store, saver, annotator):
         super().__init__(store)

@@ -18,6 +18,7 @@ edit (not undoable, clean afterwards).
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QObject, Signal
@@ -90,6 +91,24 @@ class Annotation:
                    e.source or source, e.score, extra)
 
 
+class WeakAttr:
+    """An attribute held through a weak reference: the objects the store (or the document) owns
+    refer back to it with one, so that no reference cycle runs through Qt objects (a cycle would
+    leave their destruction to the cyclic collector, on whichever thread it runs)."""
+
+    def __set_name__(self, owner, name):
+        self.key = "_weak_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        ref = obj.__dict__.get(self.key)
+        return ref() if ref is not None else None
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.key] = weakref.ref(value)
+
+
 class AnnotationStore(QObject):
     """Per-clip annotations with per-clip undo stacks, dirty state and a shared selection."""
 
@@ -105,6 +124,7 @@ class AnnotationStore(QObject):
         self._data: dict[str, dict[int, Annotation]] = {}
         self._stacks: dict[str, QUndoStack] = {}
         self._loaded: set[str] = set()
+        self._revisions: dict[str, int] = {}   # clip -> count of changes (edits, undos, loads)
         self.current = ""
         self.selected: tuple[str, int] = ("", 0)
         self.loader = None   # weakref.WeakMethod of a callable(clip) reading a clip's saved annotations
@@ -143,6 +163,10 @@ class AnnotationStore(QObject):
     def dirty_clips(self) -> list[str]:
         return [c for c, st in self._stacks.items() if not st.isClean()]
 
+    def revision(self, clip: str) -> int:
+        """A number that changes with every change of the clip's annotations (the autosaver's check)."""
+        return self._revisions.get(clip, 0)
+
     def is_loaded(self, clip: str) -> bool:
         return clip in self._loaded
 
@@ -167,6 +191,7 @@ class AnnotationStore(QObject):
     def load(self, clip: str, annotations) -> None:
         """Replace a clip's annotations with saved ones: not an edit (no undo, clean afterwards)."""
         self._data[clip] = {a.id: a for a in annotations}
+        self._revisions[clip] = self.revision(clip) + 1
         self._loaded.add(clip)
         st = self.stack(clip)
         st.clear()
@@ -197,6 +222,7 @@ class AnnotationStore(QObject):
     def _apply(self, clip: str, records: dict[int, Annotation | None]) -> None:
         """Put ``records`` (id -> record, None: removed) into the clip; called by the commands only."""
         data = self._data.setdefault(clip, {})
+        self._revisions[clip] = self.revision(clip) + 1
         for ident, rec in records.items():
             if rec is None:
                 data.pop(ident, None)
@@ -252,4 +278,4 @@ class AnnotationStore(QObject):
         return len(self._push(clip, commands.ImportCommand, annotations, text=text).added)
 
 
-__all__ = ["Annotation", "AnnotationStore", "STATUSES", "new_id"]
+__all__ = ["Annotation", "AnnotationStore", "STATUSES", "WeakAttr", "new_id"]

@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from ..annotations.store import Annotation
+from ..annotations.store import Annotation, WeakAttr
 
 LEFT = Qt.MouseButton.LeftButton
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -38,6 +38,8 @@ STYLE = {   # status -> (RGB, pen style)
 
 class RegionItem(pg.GraphicsObject):
     """One annotation: a rectangle in data coordinates (x s, y rows or Hz) with a label."""
+
+    layer = WeakAttr()
 
     def __init__(self, layer: "RegionLayer", ann: Annotation):
         super().__init__()
@@ -72,7 +74,7 @@ class RegionItem(pg.GraphicsObject):
 
     def paint(self, p, *_args) -> None:
         color, style = STYLE[self.ann.status]
-        pen = QPen(QColor(*color), 3.0 if self.selected else 1.5, style)
+        pen = QPen(QColor(255, 255, 255) if self.selected else QColor(*color), 2.5 if self.selected else 1.5, style)
         pen.setCosmetic(True)
         p.setPen(pen)
         fill = 70 if self.selected else (18 if self.ann.status == "rejected" else 40)
@@ -146,20 +148,23 @@ class RegionItem(pg.GraphicsObject):
 class DrawOverlay(pg.GraphicsObject):
     """Covers the ViewBox (its own pixel coordinates); takes Ctrl+drags to draw new regions."""
 
+    layer = WeakAttr()
+
     def __init__(self, layer: "RegionLayer"):
         super().__init__()
         self.layer = layer
         self.band: QRectF | None = None
-        self.setParentItem(layer.vb)
+        self.vb = layer.vb
+        self.setParentItem(self.vb)
         self.setZValue(1e6)
         self.setAcceptHoverEvents(True)
-        layer.vb.sigResized.connect(self._resized)
+        self.vb.sigResized.connect(self._resized)
 
     def _resized(self, *_):
         self.prepareGeometryChange()
 
     def boundingRect(self) -> QRectF:
-        return QRectF(self.layer.vb.rect())
+        return QRectF(self.vb.rect())
 
     def paint(self, p, *_args) -> None:
         if self.band is not None:
@@ -191,13 +196,17 @@ class DrawOverlay(pg.GraphicsObject):
             self.band = None
             self.update()
             if band.width() >= MIN_DRAW_PX:
-                vb = self.layer.vb
+                vb = self.vb
                 p0, p1 = vb.mapToView(band.bottomLeft()), vb.mapToView(band.topRight())
                 self.layer.draw(p0.x(), p1.x(), (min(p0.y(), p1.y()), max(p0.y(), p1.y())) if box else None)
 
 
 class RegionLayer(QObject):
     """The regions of the current clip over one plot, kept in step with the store."""
+
+    store = WeakAttr()
+    doc = WeakAttr()
+    plot = WeakAttr()
 
     def __init__(self, plot_item, store, doc):
         super().__init__(store)
