@@ -480,3 +480,60 @@ def test_batch_tab_runs_sorts_filters_exports(make_host, clip, low_threshold_mod
     assert len(events) == sum(len(it.events_a) for it in view.items) > 0
     view._open_row(view.proxy.index(0, 0))                     # the park row opens in the workspace
     assert doc.current.path == clip[1]
+
+
+def _key(host, key, mods=Qt.KeyboardModifier.NoModifier):
+    QTest.keyClick(host.view, key, mods)
+    QApplication.processEvents()
+
+
+def test_keyboard_label_picker_play_and_next(make_host, clip, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from mmgui.annotations.store import Annotation
+
+    host = make_host(clip)
+    doc, store, path = host.doc, host.doc.annotations, host.doc.current.path
+    host.activateWindow()
+    host.view.setFocus()
+    a = store.add(path, Annotation(0.4, 0.9, "dog", status="proposal", source="m", score=0.7))
+    b = store.add(path, Annotation(1.5, 2.0, "bell", status="proposal", source="m", score=0.4))
+    c = store.add(path, Annotation(2.2, 2.6, "dog"))
+    doc.request_seek(0.0)
+    _key(host, Qt.Key.Key_N)                                  # next event: the first one
+    assert store.selected == (path, a) and doc.playhead == pytest.approx(0.4)
+    _key(host, Qt.Key.Key_A)                                  # accept, and on to the next
+    assert store.get(path, a).status == "accepted" and store.selected == (path, b)
+    _key(host, Qt.Key.Key_X)                                  # reject
+    assert store.get(path, b).status == "rejected" and store.selected == (path, c)
+    _key(host, Qt.Key.Key_P)
+    assert store.selected == (path, b)
+    _key(host, Qt.Key.Key_R)                                  # play the region: looped, playhead at its onset
+    assert doc.loop == pytest.approx((1.5, 2.0)) and doc.playhead == pytest.approx(1.5)
+    asked = []
+
+    def pick(parent, title, text, items, current, editable):
+        asked.append((list(items), current, editable))
+        return "siren", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", pick)        # the modal picker answers "siren"
+    _key(host, Qt.Key.Key_F2)
+    assert store.get(path, b).label == "siren"
+    assert asked[-1][0][:2] == ["dog", "bell"] and asked[-1][0][asked[-1][1]] == "bell" and asked[-1][2]
+    # a double click on a region opens the picker for it
+    vp = host.view.viewport()
+    pos = view_pos(host, 2.4, 64)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    _send(vp, QEvent.Type.MouseMove, pos, none, none, Qt.KeyboardModifier.NoModifier)
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                 QEvent.Type.MouseButtonRelease):
+        down = kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
+        _send(vp, kind, pos, left, left if down else none, Qt.KeyboardModifier.NoModifier)
+    QApplication.processEvents()
+    assert store.get(path, c).label == "siren" and store.selected == (path, c)
+    _key(host, Qt.Key.Key_Delete)
+    assert store.get(path, c) is None
+    _key(host, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert store.get(path, c).label == "siren"
+    _key(host, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert store.get(path, c) is None

@@ -102,6 +102,10 @@ class Annotator(QObject):
             self.store.relabel(self.clip(), ids, label)
             self.store.default_label = label
 
+    def relabel_dialog(self) -> None:
+        """Change the selected events' label with the picker (a slot: takes no argument)."""
+        self.relabel_selected(None)
+
     def pick_label(self, initial: str = "") -> str | None:
         """The label picker: a list of known labels, editable for a new one."""
         choices = self.known_labels()
@@ -116,7 +120,7 @@ class Annotator(QObject):
     def _label_requested(self, clip: str, ident: int) -> None:
         if clip == self.clip():
             self.store.select(clip, ident)
-            self.relabel_selected()
+            self.relabel_selected(None)
 
     def step(self, delta: int) -> None:
         """Select the next (delta > 0) or previous event of the clip and move the playhead to its onset."""

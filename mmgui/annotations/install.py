@@ -110,7 +110,7 @@ def install(window, fallback_dir=None) -> AnnotationStore:
     _action(window, m, "Play event", annotator.play_selected, "play")
     _action(window, m, "Next event", partial(annotator.step, 1), "next")
     _action(window, m, "Previous event", partial(annotator.step, -1), "previous")
-    _action(window, m, "Change label…", annotator.relabel_selected, "label")
+    _action(window, m, "Change label…", annotator.relabel_dialog, "label")
     _action(window, m, "Delete event", annotator.delete_selected, "delete")
     m.addSeparator()
     _action(window, m, "Propose events of model A", partial(annotator.propose, "A"), "propose A")
