@@ -449,6 +449,8 @@ def test_killed_while_editing_loses_at_most_two_seconds(tmp_path):
     assert len(done_before) > 50 and len(done_before) <= k <= edits[-1][0] + 1
     if k < len(edits):                              # the first edit lost was made in the last 2 s
         assert edits[k][1] > killed_at - 2.0
+        print(f"kept {k} of {len(edits)} edits; the oldest edit lost was made "
+              f"{killed_at - edits[k][1]:.3f} s before the kill ({reads} reads while writing)")
 
 
 def test_batch_tab_runs_sorts_filters_exports(make_host, clip, low_threshold_model, qtbot, tmp_path):
@@ -537,3 +539,33 @@ def test_keyboard_label_picker_play_and_next(make_host, clip, qtbot, monkeypatch
     assert store.get(path, c).label == "siren"
     _key(host, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert store.get(path, c) is None
+
+
+def test_regions_on_a_plot_in_hz_and_across_clips(make_host, clip, qtbot):
+    """attach() on any PlotItem whose y axis is Hz; regions follow the current clip."""
+    from mmgui.annotations.store import Annotation
+    from mmgui.views.regions import attach
+
+    host = make_host(clip)
+    doc, store = host.doc, host.doc.annotations
+    plot = host.view.addPlot(row=1, col=0)
+    plot.setRange(xRange=(0, 3), yRange=(0, 10000), padding=0)
+    layer = attach(plot, store, doc)
+    ident = layer.draw(0.5, 1.0, (1000.0, 4000.0))
+    ann = store.get(doc.current.path, ident)
+    assert (ann.onset, ann.offset, ann.low_hz, ann.high_hz) == (0.5, 1.0, 1000.0, 4000.0)
+    assert layer.items[ident].box == (0.5, 1.0, 1000.0, 4000.0)
+    time_only = store.add(doc.current.path, Annotation(2.0, 2.5, "dog"))
+    assert layer.items[time_only].box[2:] == (0.0, 10000.0)         # the whole visible height
+    plot.setYRange(0, 5000, padding=0)
+    assert layer.items[time_only].box[2:] == pytest.approx((0.0, 5000.0))
+    layer.commit(ident, (0.6, 1.2, 2000.0, 3000.0))                  # what a finished drag does
+    ann = store.get(doc.current.path, ident)
+    assert (ann.onset, ann.offset, ann.low_hz, ann.high_hz) == (0.6, 1.2, 2000.0, 3000.0)
+    doc.set_current(clip[1])
+    assert layer.items == {} and host.layer.items == {}
+    store.add(clip[1], Annotation(0.1, 0.2, "bell"))
+    assert len(layer.items) == 1 and len(host.layer.items) == 1
+    doc.set_current(clip[0])
+    assert set(layer.items) == {ident, time_only}
+    assert store.undo_stack is store.stack(clip[0])                  # undo acts on the clip on screen

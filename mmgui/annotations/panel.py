@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
                                QMenu, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
@@ -183,4 +182,4 @@ def fill_export_menu(menu: QMenu, annotator) -> None:
         menu.addAction(text, partial(annotator.export_dialog, scope))
 
 
-__all__ = ["AnnotationsPanel", "fill_export_menu", "Qt"]
+__all__ = ["AnnotationsPanel", "fill_export_menu"]
