@@ -80,19 +80,28 @@ class Annotator(QObject):
 
     # ------------------------------------------------------------ one event
     def delete_selected(self) -> None:
-        self.store.delete(self.clip(), self.selected_ids())
+        if self.clip():
+            self.store.delete(self.clip(), self.selected_ids())
+
+    def _decide(self, status: str) -> None:
+        """Accept or reject the selected proposals (manual events are yours: delete those instead)."""
+        clip = self.clip()
+        ids = [i for i in self.selected_ids() if (a := self.store.get(clip, i)) is not None and a.status != "manual"]
+        if not ids:
+            self.say("Select a proposal to accept or reject (N / P go through the events)", "warning")
+            return
+        self.store.set_status(clip, ids, status)
+        self.step(1)
 
     def accept_selected(self) -> None:
-        self.store.set_status(self.clip(), self.selected_ids(), "accepted")
-        self.step(1)
+        self._decide("accepted")
 
     def reject_selected(self) -> None:
-        self.store.set_status(self.clip(), self.selected_ids(), "rejected")
-        self.step(1)
+        self._decide("rejected")
 
     def relabel_selected(self, label: str | None = None) -> None:
         ids = self.selected_ids()
-        if not ids:
+        if not ids or not self.clip():
             self.say("Select an event first (click it, or N / P)", "warning")
             return
         if label is None:
@@ -125,7 +134,7 @@ class Annotator(QObject):
     def step(self, delta: int) -> None:
         """Select the next (delta > 0) or previous event of the clip and move the playhead to its onset."""
         clip = self.clip()
-        events = self.store.events(clip)
+        events = self.store.events(clip) if clip else []
         if not events:
             return
         c, cur = self.store.selected
@@ -186,6 +195,8 @@ class Annotator(QObject):
         return self.accept_above(panel.score_spin.value() if panel is not None else 0.5)
 
     def accept_above(self, min_score: float) -> int:
+        if not self.clip():
+            return 0
         n = self.store.accept_above(self.clip(), float(min_score))
         self.say(f"{n} proposals with score ≥ {min_score:g} accepted")
         return n
@@ -236,6 +247,8 @@ class Annotator(QObject):
         clips = self.clip_paths() if scope in ("folder", "per-clip") else [self.clip()]
         clips = [c for c in clips if c]
         ids = self.selected_ids() if scope == "selected" else None
+        if scope == "selected":
+            statuses = None             # what was selected, whatever its status
         root = _common_root(clips) if len(clips) > 1 else None
         try:
             out = files.export(self.store, path, clips, fmt, ids=ids, statuses=statuses, root=root,
