@@ -25,6 +25,7 @@ from ..annotations.store import Annotation, WeakAttr
 LEFT = Qt.MouseButton.LeftButton
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
+FILL = {"selected": 70, "manual": 40, "accepted": 40, "proposal": 24, "rejected": 12}   # alpha of the fill
 EDGE_PX = 5.0          # how close to an edge (screen pixels) the pointer grabs it
 MIN_DRAW_PX = 3.0      # a Ctrl+drag shorter than this draws nothing
 
@@ -77,7 +78,9 @@ class RegionItem(pg.GraphicsObject):
         pen = QPen(QColor(255, 255, 255) if self.selected else QColor(*color), 2.5 if self.selected else 1.5, style)
         pen.setCosmetic(True)
         p.setPen(pen)
-        fill = 70 if self.selected else (18 if self.ann.status == "rejected" else 40)
+        fill = FILL["selected" if self.selected else self.ann.status]
+        if not self.ann.is_box:
+            fill //= 2                    # a time range covers every band: let the spectrogram show
         p.setBrush(QBrush(QColor(*color, fill)))
         p.drawRect(self.boundingRect())
 
@@ -266,6 +269,8 @@ class RegionLayer(QObject):
                 item.set_annotation(ann)
             item.selected = ident == sel
             item.update()
+        for ident, lane in lanes(list(anns.values())).items():
+            self.items[ident].text.setAnchor((0, -lane))   # overlapping events: labels one under another
 
     def _store_changed(self, clip: str) -> None:
         if clip == self.clip():
@@ -327,6 +332,20 @@ class RegionLayer(QObject):
     def ask_label(self, ident: int) -> None:
         """Ask for the region's label (whoever listens to ``store.labelRequested`` shows the picker)."""
         self.store.labelRequested.emit(self.clip(), ident)
+
+
+def lanes(anns) -> dict[int, int]:
+    """A lane (0, 1, ...) per event such that events overlapping in time get different lanes."""
+    ends: list[float] = []          # the offset of the last event in each lane
+    out = {}
+    for a in sorted(anns, key=lambda a: (a.onset, a.offset, a.id)):
+        lane = next((k for k, end in enumerate(ends) if end <= a.onset), len(ends))
+        if lane == len(ends):
+            ends.append(a.offset)
+        else:
+            ends[lane] = a.offset
+        out[a.id] = lane
+    return out
 
 
 def attach(plot_item, store, doc) -> RegionLayer:
