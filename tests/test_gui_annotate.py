@@ -569,3 +569,13 @@ def test_regions_on_a_plot_in_hz_and_across_clips(make_host, clip, qtbot):
     doc.set_current(clip[0])
     assert set(layer.items) == {ident, time_only}
     assert store.undo_stack is store.stack(clip[0])                  # undo acts on the clip on screen
+
+
+def test_label_lanes_for_overlapping_events():
+    from mmgui.annotations.store import Annotation
+    from mmgui.views.regions import lanes
+
+    evs = [Annotation(0.0, 1.0, "a"), Annotation(0.5, 1.5, "b"), Annotation(0.7, 0.8, "c"),
+           Annotation(1.0, 2.0, "d"), Annotation(1.6, 1.7, "e")]
+    got = lanes(evs)
+    assert [got[e.id] for e in evs] == [0, 1, 2, 0, 1]
