@@ -11,8 +11,8 @@ import time
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QProgressBar, QPushButton, QTabWidget, \
-    QToolBar, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QProgressBar, QPushButton, \
+    QScrollArea, QStyle, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from .qtcompat import install as _qt_guard
 
@@ -21,6 +21,7 @@ from .actions import help as help_actions
 from .actions.export import Exporter
 from .actions.open import Opener
 from .document import Document
+from .features import install_all
 from .toolbar import DisplayToolbar
 from .views.cliplist import ClipList
 from .views.compare import CompareView
@@ -29,6 +30,8 @@ from .views.panel import AnalysisPanel
 from .views.predictions import ClipPredictionsView
 from .views.transport import Transport, make_player
 
+MAX_TAB_MIN_WIDTH = 480       # wider pages and docks scroll instead of making the window wider than a
+MAX_DOCK_MIN_WIDTH = 360      # 1280-px screen (tabs and docks of features added later included)
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 PREDICTIONS_KEY = ("Sorted by probability. Light bars: macro (clip path); orange: ensemble (eq. 9), brighter "
                    "when above the class threshold (white tick). Click a class to draw or hide its d_t curve (▶).")
@@ -51,6 +54,17 @@ class _PaintWatcher(QObject):
             self.armed = False
             QTimer.singleShot(0, self.callback)
         return False
+
+
+def _fitted(widget: QWidget, max_min_width: int) -> QWidget:
+    """``widget``, or a frameless scroll area holding it when it asks for more than ``max_min_width`` px."""
+    if widget.minimumSizeHint().width() <= max_min_width:
+        return widget
+    scroller = QScrollArea()
+    scroller.setWidgetResizable(True)
+    scroller.setFrameShape(QFrame.Shape.NoFrame)
+    scroller.setWidget(widget)
+    return scroller
 
 
 def _with_key(widget: QWidget, text: str) -> QWidget:
@@ -114,6 +128,11 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbars(player)
         self._build_menus()
+        self.features = install_all(self)
+        from .views.regions import attach as attach_regions
+
+        attach_regions(self.analysis.spectrogram, self.doc.annotations, self.doc)   # draw/edit events there
+        self.resizeDocks([self.docks["predictions"]], [300], Qt.Orientation.Horizontal)
         d = self.doc
         d.message.connect(self.show_message)
         d.busyChanged.connect(self._busy)
@@ -128,7 +147,7 @@ class MainWindow(QMainWindow):
     def add_tab(self, key: str, title: str, widget: QWidget) -> None:
         """A central tab, shown with Ctrl+<n> (n: its place) and :meth:`show_tab`."""
         self._tab_keys.append(key)
-        self.tabs.addTab(widget, title)
+        self.tabs.addTab(_fitted(widget, MAX_TAB_MIN_WIDTH), title)
         if "&View" in self._menus:
             self._tab_action(key, title)
 
@@ -139,9 +158,10 @@ class MainWindow(QMainWindow):
         return self._tab_keys[self.tabs.currentIndex()]
 
     def add_dock(self, key: str, title: str, widget: QWidget, area=RIGHT) -> QDockWidget:
+        """A dock (closable, movable), listed in the View menu; ``self.docks[key]``."""
         dock = QDockWidget(title, self)
         dock.setObjectName(key)
-        dock.setWidget(widget)
+        dock.setWidget(_fitted(widget, MAX_DOCK_MIN_WIDTH))
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
                          QDockWidget.DockWidgetFeature.DockWidgetClosable |
                          QDockWidget.DockWidgetFeature.DockWidgetFloatable)
