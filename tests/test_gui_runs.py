@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QDialog
 
 from mmgui.runs.dialog import TrainDialog
@@ -68,6 +68,9 @@ def make_runs(qtbot):
     for model, view in made:
         model.shutdown(wait_ms=20000)
         view.tasks.shutdown()
+    # what this test's objects deleted later is deleted now, while they are all alive
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.wait(50)
 
 
 def _tiny_spec(root: Path, data: Path, name: str, epochs: int) -> RunSpec:
@@ -98,7 +101,7 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
 
     dialog = TrainDialog(model, view.tasks)
     qtbot.addWidget(dialog)
-    _fill(dialog, runs_root, epochs=24)
+    _fill(dialog, runs_root, epochs=12)
     dialog.use_synth.setChecked(True)
     for w, v in ((dialog.n_train, 8), (dialog.n_val, 4), (dialog.n_test, 1), (dialog.synth_seed, 5)):
         w.setValue(v)
@@ -127,15 +130,15 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
     assert run.status == "cancelled" and run.reason == "SIGTERM" and run.exit_code == 143, run.log[-5:]
     assert run.resumable and view.buttons["resume"].isEnabled()
     stopped_at = max(run.history)
-    assert stopped_at < 24 and not ready
+    assert stopped_at < 12 and not ready
 
     qtbot.mouseClick(view.buttons["resume"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: run.status == "finished", timeout=120000)
     qtbot.waitUntil(lambda: bool(ready), timeout=5000)
     assert ready == [str(Path(path) / "model.safetensors")] and Path(ready[0]).exists()
-    assert sorted(run.history) == list(range(1, 25))          # resumed where it stopped, no epoch twice
+    assert sorted(run.history) == list(range(1, 13))          # resumed where it stopped, no epoch twice
     assert any("(resumed)" in line for line in run.log)
-    qtbot.waitUntil(lambda: view.curves.points(path, "val_mAP") == 24, timeout=5000)
+    qtbot.waitUntil(lambda: view.curves.points(path, "val_mAP") == 12, timeout=5000)
     qtbot.waitUntil(lambda: view.metrics.table.rowCount() == 1, timeout=5000)
     assert view.buttons["open"].isEnabled()
     assert view.metrics.table.item(0, 3).text() == f"{run.best_mAP:.3f}"
@@ -143,12 +146,12 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
     # watch attention learn: the first and the last snapshot analyze the chosen clip differently
     view.tabs.setCurrentWidget(view.watch)
     watch = view.watch
-    qtbot.waitUntil(lambda: watch.clip_combo.count() == 4 and len(watch.snaps) == 25, timeout=30000)
-    assert [e for e, _ in watch.snaps] == list(range(25))
-    qtbot.waitUntil(lambda: watch.shown == (watch.snaps[24][1], watch.clip_combo.currentData()), timeout=30000)
+    qtbot.waitUntil(lambda: watch.clip_combo.count() == 4 and len(watch.snaps) == 13, timeout=30000)
+    assert [e for e, _ in watch.snaps] == list(range(13))
+    qtbot.waitUntil(lambda: watch.shown == (watch.snaps[12][1], watch.clip_combo.currentData()), timeout=30000)
     watch.slider.setValue(0)
     qtbot.waitUntil(lambda: watch.shown == (watch.snaps[0][1], watch.clip_combo.currentData()), timeout=30000)
-    first, last = (watch.cache[(watch.snaps[i][1], watch.clip_combo.currentData())] for i in (0, 24))
+    first, last = (watch.cache[(watch.snaps[i][1], watch.clip_combo.currentData())] for i in (0, 12))
     assert first["attention"] is not None and first["attention"].shape == last["attention"].shape
     assert not np.allclose(first["attention"], last["attention"])
     assert watch.label.text().startswith("epoch 0:")
@@ -156,7 +159,7 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
     # a restart: the run reappears finished, with its curves and its log
     again, _ = make_runs(runs_root)
     back = again.run(path)
-    assert back.status == "finished" and sorted(back.history) == list(range(1, 25)) and back.model == ready[0]
+    assert back.status == "finished" and sorted(back.history) == list(range(1, 13)) and back.model == ready[0]
     assert any(line.startswith("$ ") and "--resume" in line for line in back.log)
 
     # the same settings again: the folder already holds a run, explained before anything starts
