@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QMainWindow, QTabWidget, QWidget
 
 from mmgui.runs.dialog import TrainDialog
 from mmgui.runs.model import RunsModel
@@ -174,8 +174,11 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
 
 def test_run_killed_from_outside_is_interrupted_and_offered_for_resume(qtbot, tmp_path, data, make_runs):
     model, view = make_runs(tmp_path / "runs")
-    (run,) = model.submit([_tiny_spec(tmp_path / "runs", data, "killed", epochs=500)])
+    run, waiting = model.submit([_tiny_spec(tmp_path / "runs", data, name, epochs=500) for name in ("killed", "next")])
+    assert run.process is not None and waiting.process is None and waiting.status == "queued"   # one at a time
     qtbot.waitUntil(lambda: len(run.history) >= 1, timeout=120000)
+    assert model.cancel(waiting.path) and waiting.status == "cancelled"     # leaves the queue, never started
+    assert not (Path(waiting.path) / "events.jsonl").exists() and waiting.startable
     os.kill(run.process.processId(), signal.SIGKILL)
     qtbot.waitUntil(lambda: run.process is None, timeout=30000)
     assert run.status == "interrupted" and run.resumable
@@ -205,3 +208,63 @@ def test_bad_data_is_explained_and_a_run_on_it_shows_its_error(qtbot, tmp_path, 
     i = view.row_of(run.path)
     assert view.table.item(i, 2).text().startswith("failed: ") and "no_such_class" in view.table.item(i, 2).text()
     assert "no_such_class" in view.log.toPlainText()
+
+
+class _Window(QMainWindow):
+    """Stand-in for the main window's integration API (add_tab, menu, show_tab, doc) the lead provides."""
+
+    def __init__(self, doc):
+        super().__init__()
+        self.doc = doc
+        self.tabs = QTabWidget()
+        self.setCentralWidget(self.tabs)
+        self.keys: dict[str, QWidget] = {}
+        self.menus: dict[str, object] = {}
+        self.shown: list[str] = []
+
+    def add_tab(self, key, title, widget):
+        self.keys[key] = widget
+        self.tabs.addTab(widget, title)
+
+    def menu(self, title):
+        if title not in self.menus:
+            self.menus[title] = self.menuBar().addMenu(title)
+        return self.menus[title]
+
+    def show_tab(self, key):
+        self.shown.append(key)
+        if key in self.keys:
+            self.tabs.setCurrentWidget(self.keys[key])
+
+
+def test_install_two_runs_at_a_time_models_to_document_and_compare(qtbot, tmp_path, data):
+    from mmgui.document import Document
+    from mmgui.runs.install import install
+
+    doc = Document()
+    window = _Window(doc)
+    qtbot.addWidget(window)
+    training = install(window, root=str(tmp_path / "runs"))
+    model, view = training.model, training.view
+    assert window.keys["runs"] is view
+    assert [a.text() for a in window.menus["&Training"].actions()] == ["Train…"]
+    model.parallel = 2
+    runs = model.submit([_tiny_spec(tmp_path / "runs", data, f"two-{i}", epochs=1) for i in range(2)])
+    assert all(r.process is not None for r in runs)          # N = 2 at a time: both started at once
+    try:
+        qtbot.waitUntil(lambda: all(r.status == "finished" and r.process is None for r in runs), timeout=120000)
+        # modelReady -> the document's model list, as "trained"
+        qtbot.waitUntil(lambda: len([m for m in doc.models if m.origin == "trained"]) == 2, timeout=5000)
+        assert {m.path for m in doc.models} == {r.model for r in runs}
+        view.table.selectAll()
+        assert view.buttons["compare"].isEnabled()
+        qtbot.mouseClick(view.buttons["compare"], Qt.MouseButton.LeftButton)
+        assert window.shown[-1] == "compare"
+        assert {doc.slots["A"], doc.slots["B"]} == {r.model for r in runs}
+        qtbot.waitUntil(lambda: len(doc.clips) == 4, timeout=30000)   # the validation clips
+        assert all("/validation/" in c.path for c in doc.clips)
+    finally:
+        model.shutdown()
+        view.tasks.shutdown()
+        doc.tasks.shutdown()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
