@@ -190,7 +190,7 @@ def test_run_killed_from_outside_is_interrupted_and_offered_for_resume(qtbot, tm
     assert again.run(run.path).status == "interrupted" and again.run(run.path).resumable
 
 
-def test_bad_data_is_explained_and_a_run_on_it_shows_its_error(qtbot, tmp_path, bad_data, make_runs):
+def test_bad_data_is_explained_and_a_run_on_it_shows_its_error(qtbot, tmp_path, data, bad_data, make_runs):
     model, view = make_runs(tmp_path / "runs")
     dialog = TrainDialog(model, view.tasks)
     qtbot.addWidget(dialog)
@@ -199,8 +199,19 @@ def test_bad_data_is_explained_and_a_run_on_it_shows_its_error(qtbot, tmp_path, 
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "no_such_class" in dialog.problems.text(), timeout=30000)
     assert "train_weak.tsv" in dialog.problems.text() and not model.runs
+    assert dialog.start_button.text() == "Start"
 
-    # started anyway (outside the dialog's checks): the run fails and says why
+    # a listed file that is missing: a warning first, then "Start anyway"
+    (bad_data / "metadata" / "train_weak.tsv").write_text(
+        (data / "metadata" / "train_weak.tsv").read_text() + "missing.wav\tclap\n")
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "missing.wav" in dialog.problems.text(), timeout=30000)
+    assert "left out" in dialog.problems.text() and dialog.start_button.text() == "Start anyway" and not model.runs
+    dialog.reject()
+
+    # a run on the bad labels started anyway (outside the dialog's checks) fails and says why
+    weak = bad_data / "metadata" / "train_weak.tsv"
+    weak.write_text(weak.read_text() + "train_00000.wav\tno_such_class\n")
     (run,) = model.submit([_tiny_spec(tmp_path / "runs", bad_data, "bad", epochs=2)])
     view.select(run.path)
     qtbot.waitUntil(lambda: run.process is None and run.status != "queued", timeout=60000)
@@ -263,6 +274,14 @@ def test_install_two_runs_at_a_time_models_to_document_and_compare(qtbot, tmp_pa
         assert {doc.slots["A"], doc.slots["B"]} == {r.model for r in runs}
         qtbot.waitUntil(lambda: len(doc.clips) == 4, timeout=30000)   # the validation clips
         assert all("/validation/" in c.path for c in doc.clips)
+        # metrics: engine.evaluate on the validation clips, detection figures included, kept in the run
+        view.tabs.setCurrentWidget(view.metrics)
+        view.metrics.evaluate_selected()
+        qtbot.waitUntil(lambda: all((Path(r.path) / "evaluation-validation.json").exists() for r in runs)
+                        and not view.tasks.busy, timeout=60000)
+        qtbot.waitUntil(lambda: view.metrics.table.item(1, 6) is not None
+                        and view.metrics.table.item(1, 6).text() != "–", timeout=5000)   # segment F1
+        assert view.metrics.classes.rowCount() == len(doc.model(runs[0].model).classes)
     finally:
         model.shutdown()
         view.tasks.shutdown()

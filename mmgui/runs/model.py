@@ -164,6 +164,9 @@ class RunsModel(QObject):
         proc.setArguments(cmd[1:])
         proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         proc.setStandardOutputFile(str(Path(run.path) / LOG), QProcess.OpenModeFlag.Append)
+        cwd = _start_folder(run)
+        if cwd:
+            proc.setWorkingDirectory(cwd)
         if run.spec.threads:
             env = proc.processEnvironment()
             if env.isEmpty():
@@ -306,6 +309,19 @@ class RunsModel(QObject):
             if run.process is not None and not run.process.waitForFinished(wait_ms):
                 run.process.kill()
                 run.process.waitForFinished(2000)
+
+
+def _start_folder(run: Run) -> str | None:
+    """The working directory a run started with a relative ``--data`` needs to resume (from its ``start``
+    event's absolute dataset), or None."""
+    data = str(run.config.get("data") or "")
+    dataset = (run.start or {}).get("dataset")
+    if not data or Path(data).is_absolute() or not dataset:
+        return None
+    base = Path(dataset)
+    for _ in Path(data).parts:
+        base = base.parent
+    return str(base) if (base / data).resolve() == Path(dataset).resolve() else None
 
 
 def _delete_later(obj: QObject) -> None:
