@@ -27,6 +27,7 @@ from mmgui.runs.view import RunsView, status_text
 pytestmark = pytest.mark.slow
 
 TINY = "channels=[16,16,16] stem=16 fc_hidden=32 micro_hidden=16 heads=4"
+EPOCHS = 40      # about 0.1 s each here: long enough to cancel the run while it trains
 TINY_MODEL = {"channels": [16, 16, 16], "stem": 16, "fc_hidden": 32, "micro_hidden": 16, "heads": 4}
 
 
@@ -101,7 +102,7 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
 
     dialog = TrainDialog(model, view.tasks)
     qtbot.addWidget(dialog)
-    _fill(dialog, runs_root, epochs=12)
+    _fill(dialog, runs_root, epochs=EPOCHS)
     dialog.use_synth.setChecked(True)
     for w, v in ((dialog.n_train, 8), (dialog.n_val, 4), (dialog.n_test, 1), (dialog.synth_seed, 5)):
         w.setValue(v)
@@ -119,26 +120,25 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
     assert run.config["keep_snapshots"] and run.config["model"] == TINY_MODEL
     view.select(path)
 
-    # the synthetic data is generated, then training starts and the curves grow
-    qtbot.waitUntil(lambda: run.status == "running" and len(run.history) >= 2, timeout=120000)
-    qtbot.waitUntil(lambda: view.curves.points(path, "train_loss") >= 2, timeout=5000)
-    assert Path(run.config["data"], "metadata", "train_weak.tsv").exists()
-    assert view.buttons["cancel"].isEnabled() and not view.buttons["resume"].isEnabled()
-
+    # the synthetic data is generated, then training starts and the curves grow; cancelled at once
+    qtbot.waitUntil(lambda: run.status == "running" and len(run.history) >= 1 and view.buttons["cancel"].isEnabled(),
+                    timeout=120000)
     qtbot.mouseClick(view.buttons["cancel"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.curves.points(path, "train_loss") >= 1, timeout=5000)
+    assert Path(run.config["data"], "metadata", "train_weak.tsv").exists()
     qtbot.waitUntil(lambda: run.process is None, timeout=60000)
     assert run.status == "cancelled" and run.reason == "SIGTERM" and run.exit_code == 143, run.log[-5:]
     assert run.resumable and view.buttons["resume"].isEnabled()
     stopped_at = max(run.history)
-    assert stopped_at < 12 and not ready
+    assert stopped_at < EPOCHS and not ready
 
     qtbot.mouseClick(view.buttons["resume"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: run.status == "finished", timeout=120000)
     qtbot.waitUntil(lambda: bool(ready), timeout=5000)
     assert ready == [str(Path(path) / "model.safetensors")] and Path(ready[0]).exists()
-    assert sorted(run.history) == list(range(1, 13))          # resumed where it stopped, no epoch twice
+    assert sorted(run.history) == list(range(1, EPOCHS + 1))          # resumed where it stopped, no epoch twice
     assert any("(resumed)" in line for line in run.log)
-    qtbot.waitUntil(lambda: view.curves.points(path, "val_mAP") == 12, timeout=5000)
+    qtbot.waitUntil(lambda: view.curves.points(path, "val_mAP") == EPOCHS, timeout=5000)
     qtbot.waitUntil(lambda: view.metrics.table.rowCount() == 1, timeout=5000)
     assert view.buttons["open"].isEnabled()
     assert view.metrics.table.item(0, 3).text() == f"{run.best_mAP:.3f}"
@@ -146,12 +146,12 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
     # watch attention learn: the first and the last snapshot analyze the chosen clip differently
     view.tabs.setCurrentWidget(view.watch)
     watch = view.watch
-    qtbot.waitUntil(lambda: watch.clip_combo.count() == 4 and len(watch.snaps) == 13, timeout=30000)
-    assert [e for e, _ in watch.snaps] == list(range(13))
-    qtbot.waitUntil(lambda: watch.shown == (watch.snaps[12][1], watch.clip_combo.currentData()), timeout=30000)
+    qtbot.waitUntil(lambda: watch.clip_combo.count() == 4 and len(watch.snaps) == EPOCHS + 1, timeout=30000)
+    assert [e for e, _ in watch.snaps] == list(range(EPOCHS + 1))
+    qtbot.waitUntil(lambda: watch.shown == (watch.snaps[EPOCHS][1], watch.clip_combo.currentData()), timeout=30000)
     watch.slider.setValue(0)
     qtbot.waitUntil(lambda: watch.shown == (watch.snaps[0][1], watch.clip_combo.currentData()), timeout=30000)
-    first, last = (watch.cache[(watch.snaps[i][1], watch.clip_combo.currentData())] for i in (0, 12))
+    first, last = (watch.cache[(watch.snaps[i][1], watch.clip_combo.currentData())] for i in (0, EPOCHS))
     assert first["attention"] is not None and first["attention"].shape == last["attention"].shape
     assert not np.allclose(first["attention"], last["attention"])
     assert watch.label.text().startswith("epoch 0:")
@@ -159,7 +159,7 @@ def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs)
     # a restart: the run reappears finished, with its curves and its log
     again, _ = make_runs(runs_root)
     back = again.run(path)
-    assert back.status == "finished" and sorted(back.history) == list(range(1, 13)) and back.model == ready[0]
+    assert back.status == "finished" and sorted(back.history) == list(range(1, EPOCHS + 1)) and back.model == ready[0]
     assert any(line.startswith("$ ") and "--resume" in line for line in back.log)
 
     # the same settings again: the folder already holds a run, explained before anything starts

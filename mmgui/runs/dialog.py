@@ -260,7 +260,11 @@ class TrainDialog(QDialog):
             self._show(errors, warnings)
             return
         self.model.parallel = self.parallel.value()
-        self.model.submit(specs, synth)
+        try:
+            self.model.submit(specs, synth)
+        except OSError as exc:      # the run folder cannot be written: nothing was started
+            self._show([f"cannot prepare the run folders: {exc}"], [])
+            return
         self.started.emit([s.out for s in specs])
         self.accept()
 

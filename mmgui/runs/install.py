@@ -26,10 +26,11 @@ class _Training:
     def __init__(self, window, root: str | None):
         self.window = window
         doc = window.doc
-        self.model = RunsModel(root or default_root(), parent=window)
+        self.model = RunsModel(parent=window)
+        self.model.message.connect(doc.message)
+        self.model.set_root(root or default_root())      # a folder that cannot be made is reported
         self.view = RunsView(self.model, doc)
         self.model.modelReady.connect(self.model_ready)
-        self.model.message.connect(doc.message)
         self.view.metrics.message.connect(doc.message)
         self.view.trainRequested.connect(self.open_dialog)
         self.view.compareRequested.connect(self.show_compare)

@@ -52,8 +52,12 @@ class RunsModel(QObject):
     # ---------------------------------------------------------------- folder
     def set_root(self, root: str) -> None:
         """Read a runs folder (created if missing): its runs reappear with their curves and logs."""
+        try:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.message.emit(f"{root}: cannot use this runs folder ({exc.strerror or exc})", "error")
+            return
         self.root = str(Path(root).absolute())
-        Path(self.root).mkdir(parents=True, exist_ok=True)
         keep = {p: r for p, r in self.runs.items() if r.process is not None or p in self._queue}
         self.runs = dict(keep)
         found = [s.path for s in list_runs(self.root)]
@@ -95,9 +99,10 @@ class RunsModel(QObject):
     # ------------------------------------------------------------- starting
     def submit(self, specs: list[RunSpec], synth: SynthSpec | None = None) -> list[Run]:
         """Queue new runs (their folders get ``launch.json``); with ``synth``, generate its data first."""
+        for spec in specs:      # every folder first: an OSError here queues nothing
+            spec.save()
         out = []
         for spec in specs:
-            spec.save()
             run = Run(spec.out, spec)
             run.status = "queued"
             run.waiting = synth.folder if synth is not None else None
