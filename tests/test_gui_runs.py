@@ -287,3 +287,30 @@ def test_install_two_runs_at_a_time_models_to_document_and_compare(qtbot, tmp_pa
         view.tasks.shutdown()
         doc.tasks.shutdown()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_run_started_in_a_terminal_is_followed_cancelled_and_resumed(qtbot, tmp_path, data, make_runs):
+    root = tmp_path / "runs"
+    spec = _tiny_spec(root, data, "terminal", epochs=EPOCHS)
+    root.mkdir()
+    with open(tmp_path / "terminal.txt", "w") as err:
+        child = subprocess.Popen(spec.command(), stdout=subprocess.DEVNULL, stderr=err,
+                                 env=dict(os.environ, OMP_NUM_THREADS="1"))
+    try:
+        qtbot.waitUntil(lambda: (root / "terminal" / "events.jsonl").exists(), timeout=60000)
+        model, view = make_runs(root)        # the app opens while the run trains
+        run = model.run(str(root / "terminal"))
+        qtbot.waitUntil(lambda: run.status == "running" and len(run.history) >= 1, timeout=60000)
+        assert run.process is None and run.spec is not None       # not the app's process; rebuilt from its config
+        view.select(run.path)
+        assert view.buttons["cancel"].isEnabled()
+        qtbot.mouseClick(view.buttons["cancel"], Qt.MouseButton.LeftButton)      # SIGTERM to its pid
+        assert child.wait(timeout=60) == 143
+    finally:
+        if child.poll() is None:
+            child.kill()
+    qtbot.waitUntil(lambda: run.status == "cancelled", timeout=10000)
+    assert run.resumable
+    qtbot.mouseClick(view.buttons["resume"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: run.status == "finished" and run.process is None, timeout=120000)
+    assert sorted(run.history) == list(range(1, EPOCHS + 1)) and run.model

@@ -23,9 +23,17 @@ RUN_COLUMNS = ("run", "method", "best epoch", "mAP", "AUC", "F1", "segment F1", 
 CLASS_COLUMNS = ("class", "AP", "AUC", "F1", "segment F1", "event F1", "median event s")
 
 
+_READ: dict[str, tuple[float, dict]] = {}    # path -> (mtime, evaluation): read again only when it changes
+
+
 def load_evaluation(run_path: str) -> dict | None:
+    """The run's saved evaluation (``RUN/evaluation-validation.json``), or None."""
+    path = Path(run_path) / EVALUATION
     try:
-        return json.loads((Path(run_path) / EVALUATION).read_text())
+        mtime = path.stat().st_mtime
+        if str(path) not in _READ or _READ[str(path)][0] != mtime:
+            _READ[str(path)] = (mtime, json.loads(path.read_text()))
+        return _READ[str(path)][1]
     except (OSError, json.JSONDecodeError):
         return None
 

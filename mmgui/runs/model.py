@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from functools import partial
 from pathlib import Path
 
@@ -145,7 +146,8 @@ class RunsModel(QObject):
             self.logAdded.emit(run.path, "stopping after a checkpoint (SIGTERM)")
             return True
         pid = (run.start or {}).get("pid")
-        if run.status == "running" and pid and is_locked(run.path):   # a run started elsewhere
+        here = (run.start or {}).get("host") == socket.gethostname()
+        if run.status == "running" and pid and here and is_locked(run.path):   # started elsewhere, on this machine
             os.kill(int(pid), signal.SIGTERM)
             return True
         return False

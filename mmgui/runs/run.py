@@ -117,6 +117,8 @@ class Run:
         kind = ev.get("type")
         if kind == "start":
             self.start, self.progress, self.features, self.finished = ev, None, None, None
+            if self.spec is None and isinstance(ev.get("config"), dict):   # a run started elsewhere
+                self.spec = RunSpec.load(self.path) or RunSpec(self.path, ev["config"])
             self.status, self.reason = "running", None
             return ev.get("message")
         if kind == "features":

@@ -46,6 +46,10 @@ def _analyze(snapshot: str, clip: str, task) -> dict:
             "classes": a.classes, "clip": a.clip_probs, "duration": a.duration}
 
 
+def _stale(wanted: tuple, task) -> bool:
+    return task.key[:1] == ("run-snapshot",) and task.key != wanted and not task.started
+
+
 class AttentionWatch(QWidget):
     """Epoch slider + play over a run's snapshots, for one chosen clip of its validation split."""
 
@@ -151,6 +155,8 @@ class AttentionWatch(QWidget):
         if key in self.cache:
             self._draw(key)
             return
+        # epochs the slider has left behind are not analyzed any more (a running run adds one per epoch)
+        self.tasks.cancel(partial(_stale, ("run-snapshot",) + key))
         if self.tasks.find(("run-snapshot",) + key) is None:
             task = FunctionTask(f"Epoch {epoch} on {clip.rsplit('/', 1)[-1]}", partial(_analyze, snap, clip),
                                 ("run-snapshot",) + key)
