@@ -10,11 +10,11 @@ import time
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QRadioButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListView, QListWidget, QListWidgetItem, QPushButton, QRadioButton,
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from ..workers import FunctionTask, TaskManager
 from . import spec as specmod
@@ -56,7 +56,13 @@ class TrainDialog(QDialog):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.problems)
+        self.problems.setAlignment(Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea()          # a long explanation scrolls instead of squeezing the fields
+        scroll.setWidget(self.problems)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFixedHeight(110)
+        layout.addWidget(scroll)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.ActionRole)
         self.start_button.clicked.connect(self.start)
@@ -113,7 +119,11 @@ class TrainDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name in DEFAULT_METHODS else Qt.CheckState.Unchecked)
             self.methods.addItem(item)
-        self.methods.setMaximumHeight(130)
+        self.methods.setFlow(QListView.Flow.LeftToRight)       # a grid of check boxes, every method visible
+        self.methods.setWrapping(True)
+        self.methods.setResizeMode(QListView.ResizeMode.Adjust)
+        self.methods.setGridSize(QSize(150, 22))
+        self.methods.setFixedHeight(80)
         form.addRow(self.methods)
         self.options = QLineEdit()
         self.options.setPlaceholderText("model options KEY=VALUE, e.g. heads=8 mu=0.5 variant=authors-code")
@@ -124,7 +134,7 @@ class TrainDialog(QDialog):
         import torch
 
         box = QGroupBox("Training (the paper's defaults)")
-        form = QFormLayout(box)
+        grid = QGridLayout(box)
         self.epochs = _spin(1, 100000, int(d["epochs"]))
         self.batch_size = _spin(1, 100000, int(d["batch_size"]))
         self.lr = QDoubleSpinBox()
@@ -147,17 +157,18 @@ class TrainDialog(QDialog):
         self.threads = _spin(0, 256, 0)
         self.threads.setSpecialValueText("default")
         self.workers = _spin(1, 64, int(d["workers"]))
-        for label, w, tip in (
+        for i, (label, w, tip) in enumerate((
                 ("Epochs", self.epochs, f"paper: {d['epochs']}"), ("Batch size", self.batch_size, f"paper: {d['batch_size']}"),
                 ("Learning rate", self.lr, f"SGD, paper: {d['lr']} (momentum {d['momentum']}, "
                                            f"weight decay {d['weight_decay']})"),
                 ("Divide lr by 10 every", self.lr_step, f"epochs; paper: {d['lr_step']}"),
                 ("Batches per epoch", self.max_batches, "all, or fewer for a quick run"),
                 ("Seeds", self.seeds, "one run per seed"), ("Device", self.device, ""),
-                ("CPU threads", self.threads, "per run"), ("Feature workers", self.workers, "")):
+                ("CPU threads", self.threads, "per run"), ("Feature workers", self.workers, ""))):
             w.setToolTip(tip)
-            form.addRow(label, w)
-        form.addRow(self.snapshots)
+            grid.addWidget(QLabel(label), i // 2, 2 * (i % 2))
+            grid.addWidget(w, i // 2, 2 * (i % 2) + 1)
+        grid.addWidget(self.snapshots, 5, 0, 1, 4)
         return box
 
     def _output_box(self) -> QGroupBox:

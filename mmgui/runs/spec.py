@@ -152,6 +152,7 @@ def check(specs: list[RunSpec], synth: SynthSpec | None = None) -> tuple[list[st
     if not specs:
         errors.append("choose at least one method")
     seen: set[str] = set()
+    option_errors: dict[str, list[str]] = {}     # message -> the methods it concerns (said once)
     for spec in specs:
         c = spec.config
         method = c.get("method")
@@ -161,15 +162,16 @@ def check(specs: list[RunSpec], synth: SynthSpec | None = None) -> tuple[list[st
             try:
                 make_config(method, 2, **dict(c.get("model") or {}))
             except (MMError, TypeError, ValueError) as exc:
-                msg = f"{method}: {exc}"
-                if msg not in errors:
-                    errors.append(msg)
+                names = option_errors.setdefault(str(exc), [])
+                if method not in names:
+                    names.append(method)
         if spec.out in seen:
             errors.append(f"two runs would share the folder {spec.out}")
         seen.add(spec.out)
         if holds_run(spec.out):
             errors.append(f"{spec.out} already holds a run: choose another output folder or name, or resume it "
                           "from the runs view")
+    errors[:0] = [f"{', '.join(names)}: {msg}" for msg, names in option_errors.items()]
     if specs:
         errors += _check_numbers(specs[0].config)
     if synth is not None:
