@@ -3,7 +3,9 @@
 The dialog starts a run (synthetic data generated on the spot), the curves grow, Cancel stops it
 after a checkpoint, Resume finishes it and its model is reported; the runs come back after a
 restart; a run killed from outside is shown as interrupted with resume offered; bad data is
-explained by the dialog and, started anyway, shows the run's error.
+explained by the dialog and, started anyway, shows the run's error; ``install(window)`` puts
+finished models into the document and Compare opens two of them; a run started in a terminal
+is followed, cancelled and resumed from the app.
 """
 from __future__ import annotations
 
