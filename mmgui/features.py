@@ -7,6 +7,7 @@ import importlib
 
 FEATURES = (
     "mmgui.annotations.install",     # Annotations dock, Annotate menu, Batch tab (doc.annotations)
+    "mmgui.runs.install",            # Runs tab, Training menu (runs folder: $MMSTUDIO_RUNS or ~/mmstudio-runs)
     "mmgui.teaching.install",        # Explain tab
 )
 

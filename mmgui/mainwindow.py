@@ -154,6 +154,9 @@ class MainWindow(QMainWindow):
     def show_tab(self, key: str) -> None:
         self.tabs.setCurrentIndex(self._tab_keys.index(key))
 
+    def tab_keys(self) -> list[str]:
+        return list(self._tab_keys)
+
     def current_tab(self) -> str:
         return self._tab_keys[self.tabs.currentIndex()]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the app's runs folder (mmgui.runs): a scratch folder, never the user's ~/mmstudio-runs
+os.environ.setdefault("MMSTUDIO_RUNS", __import__("tempfile").mkdtemp(prefix="mmstudio-test-runs-"))
 
 import numpy as np
 import pytest
@@ -35,6 +37,10 @@ def _gui_thread_gc(request):
     try:
         yield
     finally:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        # widgets the test's windows deleteLater()'d die now, on this thread, before the collection
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         gcpolicy.uninstall()
 
 

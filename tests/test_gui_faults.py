@@ -137,3 +137,17 @@ def test_playback_unavailable_is_explained(qtbot, make_window, models, clip, mon
     assert win.transport.note.text() == "Playback off: no audio output device"
     win.transport.toggle()                                        # harmless
     assert win.doc.analysis("A") is not None and not win.errors
+
+
+def test_the_window_assembles_every_feature(qtbot, make_window):
+    """Tabs by key, the features' menus before Help, the annotation dock, regions on the spectrogram."""
+    win = make_window()
+    assert win.tab_keys() == ["analysis", "compare", "batch", "runs", "teach"]
+    for key in win.tab_keys():
+        win.show_tab(key)
+        assert win.current_tab() == key
+    menus = [a.text() for a in win.menuBar().actions()]
+    assert menus[0] == "&File" and menus[-1] == "&Help" and {"&Annotate", "&Training"} <= set(menus)
+    assert set(win.docks) == {"clips", "models", "predictions", "annotations"}
+    assert win.doc.annotations is win.features["mmgui.annotations.install"]
+    assert win.width() <= 1300                                    # no feature widened the window

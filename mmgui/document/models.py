@@ -80,13 +80,18 @@ def read_entry(path: str, origin: str) -> ModelEntry:
 
 
 def discover(recent: list[str] = (), bases=None) -> list[tuple[str, str]]:
-    """(path, origin) of the bundled models, trained models under ``runs/`` and recent model files."""
+    """(path, origin) of the bundled models, trained models (under ``runs/`` and the app's runs folder)
+    and recent model files."""
     found = []
     if BUNDLED_MODELS.is_dir():
         order = {stem: i for i, stem in enumerate(DEFAULT_PAIR)}
         for p in sorted(BUNDLED_MODELS.glob("*.safetensors"), key=lambda p: (order.get(p.stem, 9), p.name)):
             found.append((str(p), "bundled"))
-    for base in bases if bases is not None else {ROOT / "runs", Path.cwd() / "runs"}:
+    if bases is None:
+        from ..runs.spec import default_runs_root
+
+        bases = {ROOT / "runs", Path.cwd() / "runs", Path(default_runs_root())}
+    for base in bases:
         if base.is_dir():
             for pattern in ("*/model.safetensors", "*/*/model.safetensors"):
                 found += [(str(p), "trained") for p in sorted(base.glob(pattern))[:50]]

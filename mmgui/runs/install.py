@@ -6,18 +6,14 @@ checkpoint when it quits (and offered for resume at the next start).
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from PySide6.QtWidgets import QApplication
 
 from .dialog import TrainDialog
 from .model import RunsModel
+from .spec import default_runs_root as default_root
 from .view import RunsView
 
 
-def default_root() -> str:
-    return os.environ.get("MMSTUDIO_RUNS") or str(Path.home() / "mmstudio-runs")
 
 
 class _Training:

@@ -229,3 +229,7 @@ def _check_dataset(data: str, seed: int) -> tuple[list[str], list[str]]:
                             + "; ".join(f"{Path(p).name}: {r}" for p, r in ds.problems[:2]))
     return errors, warnings
 
+
+def default_runs_root() -> str:
+    """Where the app keeps training runs: ``$MMSTUDIO_RUNS``, else ``~/mmstudio-runs``."""
+    return os.environ.get("MMSTUDIO_RUNS") or str(Path.home() / "mmstudio-runs")
