@@ -42,6 +42,22 @@ class ScaleAnalysis:
         }
 
 
+def primary_scale_index(meta: dict) -> int | None:
+    """Index of the primary scale in a model file's metadata ``scales`` (None: no segment level).
+
+    Files written since the field existed name it (``primary_scale``); for older files the
+    rule is the model's: the last backbone stage, which is the scale with the longest hop.
+    ``Analysis.scale(None)`` gives the same scale once a clip is analyzed.
+    """
+    scales = meta.get("scales") or []
+    if not scales:
+        return None
+    if meta.get("primary_scale") is not None:
+        return int(meta["primary_scale"])
+    hops = [float(s["hop_s"]) for s in scales]
+    return hops.index(max(hops))
+
+
 @dataclass
 class Analysis:
     """Clip- and segment-level predictions of one model on one recording.

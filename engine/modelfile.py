@@ -73,22 +73,6 @@ class ModelBundle:
         }
 
 
-def primary_scale_index(meta: dict) -> int | None:
-    """Index of the primary scale in a model file's ``scales`` (None: no segment level).
-
-    Files written since the field existed name it (``primary_scale``); for older files the
-    rule is the model's: the last backbone stage, which is the scale with the longest hop.
-    ``Analysis.scale(None)`` gives the same scale once a clip is analyzed.
-    """
-    scales = meta.get("scales") or []
-    if not scales:
-        return None
-    if meta.get("primary_scale") is not None:
-        return int(meta["primary_scale"])
-    hops = [float(s["hop_s"]) for s in scales]
-    return hops.index(max(hops))
-
-
 def save_model(bundle: ModelBundle, path: str | os.PathLike) -> Path:
     """Write ``bundle`` to ``path`` atomically (a temporary file renamed into place)."""
     from safetensors.torch import save_file

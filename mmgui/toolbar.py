@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QToolBar
 
-from engine.modelfile import primary_scale_index
+from engine.analysis import primary_scale_index   # numpy only: no torch import on the GUI thread
 
 from . import theme
 
