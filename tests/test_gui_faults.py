@@ -153,7 +153,7 @@ def test_the_window_assembles_every_feature(qtbot, make_window):
     assert win.width() <= 1300                                    # no feature widened the window
 
 
-def test_building_the_window_does_not_import_torch():
+def test_building_the_window_does_not_import_torch(tmp_path):
     """torch takes 1.5 s to import: the app imports it on a background thread while the window is
     built, so nothing the window imports or builds may import it on the GUI thread."""
     import subprocess
@@ -163,7 +163,7 @@ def test_building_the_window_does_not_import_torch():
             "from PySide6.QtCore import QSettings\nfrom mmgui.mainwindow import MainWindow\n"
             "w = MainWindow(settings=QSettings(sys.argv[1], QSettings.Format.IniFormat), player=None)\n"
             "print('torch' in sys.modules)\n")
-    proc = subprocess.run([sys.executable, "-c", code, os.devnull + ".ini"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.ini")], capture_output=True, text=True,
                           timeout=120, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"
