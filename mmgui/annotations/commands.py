@@ -1,7 +1,7 @@
 """The undoable edits of an :class:`~mmgui.annotations.store.AnnotationStore`.
 
 Each command records, for the events it touches, the record before and after (None: absent),
-so that ``redo`` and ``undo`` put one set or the other back (``AnnotationStore._apply``).
+so that ``redo`` and ``undo`` put one set or the other back (``AnnotationStore.apply_records``).
 Commands are built against the store's present state and pushed with ``QUndoStack.push``,
 which calls ``redo`` at once. A command holds its store weakly: the store's stacks own the
 commands (C++), so a strong reference back would be a cycle through Qt objects, which the
@@ -30,12 +30,12 @@ class SwapCommand(QUndoCommand):
     def redo(self) -> None:
         store = self._store()
         if store is not None:
-            store._apply(self.clip, self.after)
+            store.apply_records(self.clip, self.after)
 
     def undo(self) -> None:
         store = self._store()
         if store is not None:
-            store._apply(self.clip, self.before)
+            store.apply_records(self.clip, self.before)
 
 
 def _records(store, clip: str, ids) -> dict:

@@ -219,7 +219,7 @@ class AnnotationStore(QObject):
                 self.dirtyChanged.emit(clip, not clean)
                 return
 
-    def _apply(self, clip: str, records: dict[int, Annotation | None]) -> None:
+    def apply_records(self, clip: str, records: dict[int, Annotation | None]) -> None:
         """Put ``records`` (id -> record, None: removed) into the clip; called by the commands only."""
         data = self._data.setdefault(clip, {})
         self._revisions[clip] = self.revision(clip) + 1

@@ -71,7 +71,7 @@ class RunsModel(QObject):
 
     def _read(self, path: str) -> Run:
         run = Run(path)
-        for ev in run._events.poll():
+        for ev in run.follower.poll():
             line = run.apply(ev)
             if line:
                 run.log.append(line)
@@ -281,7 +281,7 @@ class RunsModel(QObject):
     def _follow(self, run: Run) -> None:
         changed = False
         was = run.status
-        for ev in run._events.poll():
+        for ev in run.follower.poll():
             changed = True
             line = run.apply(ev)
             if line and not (Path(run.path) / LOG).exists():    # a run started elsewhere: its events are its log

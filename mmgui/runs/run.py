@@ -38,7 +38,7 @@ class Run:
         self.resume_next = False               # queued to continue from its checkpoint
         self.process: QProcess | None = None
         self.exit_code: int | None = None
-        self._events = EventFollower(self.path)
+        self.follower = EventFollower(self.path)   # new lines of the run's events.jsonl
         self._log_offset = 0
         self._log_tail = b""
 

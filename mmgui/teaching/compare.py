@@ -142,15 +142,15 @@ class ComparePage(QWidget):
             sc = les.primary
             centres = sc.times + sc.hop_s / 2
             which = "α_t,c (its own, per class)" if les.kind == "att-class" else "α_t (eq. 9, shared)"
-            p = plots._plot(self.graphics.ci, 1, f"{title}: pooling attention {which} for {name}", "α_t", col=col)
+            p = plots.add_plot(self.graphics.ci, 1, f"{title}: pooling attention {which} for {name}", "α_t", col=col)
             p.addItem(pg.LinearRegionItem((on, off), movable=False, brush=(255, 159, 67, 60)))
             alpha = p.plot(centres, sc.alpha_for(c), pen=pg.mkPen(plots.ACCENT, width=2))
-            q = plots._plot(self.graphics.ci, 2, f"{title}: d_t of {name}", "d_t", col=col)
+            q = plots.add_plot(self.graphics.ci, 2, f"{title}: d_t of {name}", "d_t", col=col)
             q.addItem(pg.LinearRegionItem((on, off), movable=False, brush=(255, 159, 67, 60)))
             q.plot(centres, sc.segment_probs[:, c], pen=pg.mkPen(plots.SECOND, width=2))
             q.setYRange(0, 1, padding=0.02)
             for pl in (p, q):
-                plots._time_axis(pl, les)
+                plots.time_axis(pl, les)
                 pl.setXLink(spec)
             self.items[role] = {"alpha": alpha, "alpha_values": np.asarray(sc.alpha_for(c))}
 

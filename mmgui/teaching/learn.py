@@ -144,14 +144,14 @@ class LearnPage(QWidget):
         c = max(0, self.class_box.currentIndex())
         les0 = self.history[0][1]
         plots.spectrogram(self.graphics.ci, les0, 0)
-        att = plots._plot(self.graphics.ci, 1, "attention a_t of the primary scale", "a_t")
-        seg = plots._plot(self.graphics.ci, 2, f"d_t of {les0.classes[c]}", "d_t")
+        att = plots.add_plot(self.graphics.ci, 1, "attention a_t of the primary scale", "a_t")
+        seg = plots.add_plot(self.graphics.ci, 2, f"d_t of {les0.classes[c]}", "d_t")
         atts = [les.primary.attention for _, les in self.history if les.scales and les.primary.attention is not None]
         att.setYRange(0, max([float(a.max()) for a in atts] + [1e-6]) * 1.05, padding=0)
         seg.setYRange(0, 1, padding=0.02)
         events = compute.read_strong(self.clip_path) if self.clip_path else []
         for pl in (att, seg):
-            plots._time_axis(pl, les0)
+            plots.time_axis(pl, les0)
             for a, b, _ in events:
                 pl.addItem(pg.LinearRegionItem((a, b), movable=False, brush=(255, 255, 255, 35)))
         self.items = {"attention": att.plot(pen=pg.mkPen(plots.ACCENT, width=2)),

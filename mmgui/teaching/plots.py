@@ -17,7 +17,7 @@ SECOND = "#4cc9f0"
 THIRD = "#90be6d"
 
 
-def _plot(layout: pg.GraphicsLayout, row: int, title: str, left: str = "", col: int = 0) -> pg.PlotItem:
+def add_plot(layout: pg.GraphicsLayout, row: int, title: str, left: str = "", col: int = 0) -> pg.PlotItem:
     p = layout.addPlot(row=row, col=col)
     p.setTitle(title, size="9pt", justify="left")
     p.showGrid(x=True, y=True, alpha=0.15)
@@ -28,14 +28,14 @@ def _plot(layout: pg.GraphicsLayout, row: int, title: str, left: str = "", col: 
     return p
 
 
-def _time_axis(p: pg.PlotItem, lesson) -> None:
+def time_axis(p: pg.PlotItem, lesson) -> None:
     p.setLabel("bottom", "time", units="s")
     p.setXRange(lesson.start_s, lesson.start_s + lesson.duration, padding=0)
 
 
 def spectrogram(layout, lesson, row: int, title: str = "log-mel spectrogram", col: int = 0) -> pg.PlotItem:
     """The log-mel (mel bins on y) of the explained window."""
-    p = _plot(layout, row, title, "mel bin", col)
+    p = add_plot(layout, row, title, "mel bin", col)
     img = pg.ImageItem(np.ascontiguousarray(lesson.log_mel, np.float32))
     img.setColorMap(pg.colormap.get(theme.SPECTROGRAM_CMAP))
     n_mels, frames = lesson.log_mel.shape
@@ -44,7 +44,7 @@ def spectrogram(layout, lesson, row: int, title: str = "log-mel spectrogram", co
     img.setLevels((float(lo), float(max(hi, lo + 1e-3))))
     p.addItem(img)
     p.setYRange(0, n_mels, padding=0)
-    _time_axis(p, lesson)
+    time_axis(p, lesson)
     p.image = img
     return p
 
@@ -79,7 +79,7 @@ def step_segments(layout, lesson, scale: int, label: int, mu: float) -> dict:
         items["borders"] = spec.plot(x, y, connect="pairs", pen=pg.mkPen((255, 255, 255, 110), width=1))
         spec.setTitle(f"log-mel with the {sc.n_segments} segments of scale {sc.name} ({sc.hop_s:.4f} s each)",
                       size="9pt", justify="left")
-    fm = _plot(layout, 1, f"feature map X of the last stage ({lesson.feature_map.shape[0]} channels × "
+    fm = add_plot(layout, 1, f"feature map X of the last stage ({lesson.feature_map.shape[0]} channels × "
                           f"{lesson.feature_map.shape[1]} segments)", "channel")
     img = pg.ImageItem(np.ascontiguousarray(lesson.feature_map, np.float32))
     img.setColorMap(pg.colormap.get(theme.HEATMAP_CMAP))
@@ -88,7 +88,7 @@ def step_segments(layout, lesson, scale: int, label: int, mu: float) -> dict:
         hop_last = lesson.primary.hop_s
     img.setRect(lesson.start_s, 0, lesson.feature_map.shape[1] * hop_last, lesson.feature_map.shape[0])
     fm.addItem(img)
-    _time_axis(fm, lesson)
+    time_axis(fm, lesson)
     fm.setXLink(spec)
     items["feature_map"] = img
     return items
@@ -97,7 +97,7 @@ def step_segments(layout, lesson, scale: int, label: int, mu: float) -> dict:
 def step_macro(layout, lesson, scale: int, label: int, mu: float) -> dict:
     clip = lesson.macro if lesson.macro is not None else lesson.clip_probs
     what = "macro prediction ŷ (eq. 2)" if lesson.macro is not None else "clip prediction (attention pooling)"
-    p = _plot(layout, 0, f"{what}; ticks: thresholds", "probability")
+    p = add_plot(layout, 0, f"{what}; ticks: thresholds", "probability")
     _class_axis(p, lesson.classes)
     colours = [ACCENT if y else "#6c757d" for y in lesson.labels]
     bars = pg.BarGraphItem(x=np.arange(len(clip)), height=clip, width=0.7, brushes=colours, pen=pg.mkPen(None))
@@ -106,7 +106,7 @@ def step_macro(layout, lesson, scale: int, label: int, mu: float) -> dict:
     p.setYRange(0, 1.05, padding=0)
     items = {"bars": bars}
     if lesson.pooled_features is not None:
-        q = _plot(layout, 1, f"pooled feature vector: mean of X over time ({len(lesson.pooled_features)} values)",
+        q = add_plot(layout, 1, f"pooled feature vector: mean of X over time ({len(lesson.pooled_features)} values)",
                   "value")
         items["pooled"] = q.plot(np.arange(len(lesson.pooled_features)), lesson.pooled_features,
                                  pen=pg.mkPen(SECOND), stepMode=None)
@@ -119,20 +119,20 @@ def step_micro(layout, lesson, scale: int, label: int, mu: float) -> dict:
         layout.addLabel(f"{lesson.method} has no segment level", row=0, col=0)
         return {}
     sc = lesson.scales[scale]
-    p = _plot(layout, 0, f"d_t at scale {sc.name}: classes × segments", "class")
+    p = add_plot(layout, 0, f"d_t at scale {sc.name}: classes × segments", "class")
     img = pg.ImageItem(np.ascontiguousarray(sc.segment_probs.T, np.float32), levels=(0, 1))
     img.setColorMap(pg.colormap.get(theme.HEATMAP_CMAP))
     img.setRect(sc.times[0], 0, sc.n_segments * sc.hop_s, len(lesson.classes))
     p.addItem(img)
     p.getAxis("left").setTicks([[(i + 0.5, c) for i, c in enumerate(lesson.classes)]])
-    _time_axis(p, lesson)
+    time_axis(p, lesson)
     heads = float(sc.attention.sum()) if sc.attention is not None else 0.0
-    q = _plot(layout, 1, f"a_t at scale {sc.name} (sums to {heads:.0f}, the number of heads m, over the clip)",
+    q = add_plot(layout, 1, f"a_t at scale {sc.name} (sums to {heads:.0f}, the number of heads m, over the clip)",
               "a_t")
     curve = None
     if sc.attention is not None:
         curve = q.plot(sc.times + sc.hop_s / 2, sc.attention, pen=pg.mkPen(ACCENT, width=2))
-    _time_axis(q, lesson)
+    time_axis(q, lesson)
     q.setXLink(p)
     return {"heatmap": img, "attention": curve}
 
@@ -152,22 +152,22 @@ def step_eq7(layout, lesson, scale: int, label: int, mu: float) -> dict:
                         brush=(255, 159, 67, 70))
     spec.setTitle(f"W_t for {lesson.classes[label]} at {sc.name} over the spectrogram (max {W.max():.3g})",
                   size="9pt", justify="left")
-    q = _plot(layout, 1, "per segment: BCE(y_c, d_t,c), the term eq. 7 weighs", "nats")
+    q = add_plot(layout, 1, "per segment: BCE(y_c, d_t,c), the term eq. 7 weighs", "nats")
     terms = sc.micro_terms[:, label]
     centres = sc.times + sc.hop_s / 2
     q.plot(centres, terms, pen=pg.mkPen(SECOND))
-    r = _plot(layout, 2, f"W_t · BCE: sum {float((W * terms).sum()):.4g} for this class; "
+    r = add_plot(layout, 2, f"W_t · BCE: sum {float((W * terms).sum()):.4g} for this class; "
                          f"scale loss {sc.micro_loss:.4g} (mean over classes{', per segment' if lesson.micro_reduction == 'mean' else ''})",
               "nats")
     product = r.plot(x, np.repeat(W * terms, 2), pen=pg.mkPen(ACCENT), fillLevel=0, brush=(255, 159, 67, 120))
     for pl in (q, r):
-        _time_axis(pl, lesson)
+        time_axis(pl, lesson)
         pl.setXLink(spec)
     return {"spectrogram": spec, "weights": overlay, "product": product}
 
 
 def step_ensemble(layout, lesson, scale: int, label: int, mu: float) -> dict:
-    p = _plot(layout, 0, "grey: macro ŷ · blue: pooled segments ŷ_att · orange: ensemble at μ", "probability")
+    p = add_plot(layout, 0, "grey: macro ŷ · blue: pooled segments ŷ_att · orange: ensemble at μ", "probability")
     _class_axis(p, lesson.classes)
     p.setYRange(0, 1.05, padding=0)
     if lesson.ensemble_grid is None:
@@ -179,7 +179,7 @@ def step_ensemble(layout, lesson, scale: int, label: int, mu: float) -> dict:
     _bars(p, n, lesson.y_att, 0.26, SECOND)
     ens = _bars(p, n + 0.27, lesson.ensemble_at(mu), 0.26, ACCENT)
     _thresholds(p, lesson)
-    q = _plot(layout, 1, f"eq. 9 for {lesson.classes[label]} as μ goes from 0 to 1", "probability")
+    q = add_plot(layout, 1, f"eq. 9 for {lesson.classes[label]} as μ goes from 0 to 1", "probability")
     q.plot(lesson.mu_grid, lesson.ensemble_grid[:, label], pen=pg.mkPen(ACCENT, width=2))
     q.setLabel("bottom", "μ")
     marker = pg.InfiniteLine(mu, angle=90, pen=pg.mkPen("#ffffff", style=pg.QtCore.Qt.PenStyle.DashLine))
@@ -202,14 +202,14 @@ def step_pooling(layout, lesson, scale: int, label: int, mu: float) -> dict:
     a = sc.alpha_for(label)
     centres = sc.times + sc.hop_s / 2
     spec = spectrogram(layout, lesson, 0)
-    p = _plot(layout, 1, f"α_t for {lesson.classes[label]} at {sc.name} (sums to 1)", "α_t")
+    p = add_plot(layout, 1, f"α_t for {lesson.classes[label]} at {sc.name} (sums to 1)", "α_t")
     alpha = p.plot(centres, a, pen=pg.mkPen(ACCENT, width=2))
-    q = _plot(layout, 2, f"d_t (blue) and α_t · d_t (bars): sum = {float((a * sc.segment_probs[:, label]).sum()):.4f}",
+    q = add_plot(layout, 2, f"d_t (blue) and α_t · d_t (bars): sum = {float((a * sc.segment_probs[:, label]).sum()):.4f}",
               "probability")
     q.plot(centres, sc.segment_probs[:, label], pen=pg.mkPen(SECOND))
     contrib = _bars(q, centres, a * sc.segment_probs[:, label], sc.hop_s * 0.9, ACCENT)
     for pl in (p, q):
-        _time_axis(pl, lesson)
+        time_axis(pl, lesson)
         pl.setXLink(spec)
     return {"alpha": alpha, "contribution": contrib}
 
