@@ -105,16 +105,21 @@ def assert_clicks_visible(view, pane, clicks, what: str) -> None:
 RANGES = [(0.0, 30.0), (0.0, 20.0), (2.3, 29.1), (6.0, 19.0), (17.7, 18.9)]
 
 
+def shown_with_clip(qtbot, widget, doc, width: int, path: str):
+    """``widget`` shown at ``width`` x 600 px with ``path`` open and its spectrogram computed."""
+    qtbot.addWidget(widget)
+    widget.resize(width, 600)
+    widget.show()
+    doc.open_paths([path])
+    wait_idle(qtbot, doc)
+    return widget
+
+
 @pytest.mark.parametrize("width", [300, 640, 1280])
 def test_every_click_stays_visible_in_the_analysis_spectrogram(qtbot, doc, clicks30, width):
     from mmgui.views.panel import AnalysisPanel
 
-    panel = AnalysisPanel(doc)
-    qtbot.addWidget(panel)
-    panel.resize(width, 600)
-    panel.show()
-    doc.open_paths([clicks30])
-    wait_idle(qtbot, doc)
+    panel = shown_with_clip(qtbot, AnalysisPanel(doc), doc, width, clicks30)
     spec = panel.spectrogram
     for t0, t1 in RANGES:
         doc.set_view_range(t0, t1)
@@ -127,12 +132,7 @@ def test_every_click_stays_visible_in_the_analysis_spectrogram(qtbot, doc, click
 def test_every_click_stays_visible_in_both_compare_columns(qtbot, doc, clicks30, width):
     from mmgui.views.compare import ComparePanes
 
-    panes = ComparePanes(doc)
-    qtbot.addWidget(panes)
-    panes.resize(width, 600)
-    panes.show()
-    doc.open_paths([clicks30])
-    wait_idle(qtbot, doc)
+    panes = shown_with_clip(qtbot, ComparePanes(doc), doc, width, clicks30)
     for t0, t1 in RANGES:
         doc.set_view_range(t0, t1)
         qtbot.wait(30)

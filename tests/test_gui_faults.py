@@ -33,13 +33,19 @@ def analysis_detecting(entry, labels: set[str], duration: float = 2.0):
                     method=entry.method, primary_scale=0)
 
 
+def audio_folder(tmp_path, names: list[str], seconds: float, seed: int):
+    """A folder of realistic test clips named ``names``."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for i, name in enumerate(names):
+        sf.write(folder / name, realistic_audio(seconds, seed=seed + i), 44100)
+    return folder
+
+
 def test_the_disagreement_filter_hides_clips_where_the_models_agree(qtbot, make_window, models, tmp_path):
     from mmgui.views.cliplist import COL_A, COL_B, COL_DISAGREE
 
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    for i in range(4):
-        sf.write(folder / f"clip{i}.wav", realistic_audio(2.0, seed=20 + i), 44100)
+    folder = audio_folder(tmp_path, [f"clip{i}.wav" for i in range(4)], 2.0, seed=20)
     win = make_window()
     doc = win.doc
     win.open_paths([str(folder)], remember=False)
@@ -92,10 +98,7 @@ def test_a_model_whose_weights_are_damaged_fails_alone(qtbot, make_window, model
 
 
 def test_a_file_deleted_after_it_was_listed(qtbot, make_window, models, tmp_path):
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    for i in range(2):
-        sf.write(folder / f"c{i}.wav", realistic_audio(1.5, seed=30 + i), 44100)
+    folder = audio_folder(tmp_path, ["c0.wav", "c1.wav"], 1.5, seed=30)
     win = make_window()
     open_with(qtbot, win, [str(folder)], models["mmnet-ms"])
     doc = win.doc
