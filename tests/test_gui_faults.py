@@ -170,3 +170,12 @@ def test_building_the_window_does_not_import_torch(tmp_path):
                           timeout=120, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_label_picker_offers_the_dataset_labels(qtbot, make_window, clip):
+    """Without any model, an annotator labelling a dataset clip picks from the dataset's own labels."""
+    win = make_window()
+    win.open_paths([clip], remember=False)
+    wait_idle(qtbot, win)
+    assert win.doc.current.strong == [(0.4, 1.1, "dog"), (1.5, 2.6, "bell")]
+    assert win.doc.annotations.annotator.known_labels() == ["dog", "bell"]

@@ -65,18 +65,17 @@ class Annotator(QObject):
         return ids
 
     def known_labels(self) -> list[str]:
-        """Labels to pick from: the models' classes (A, then B), then the labels in use."""
+        """Labels to pick from: the models' classes (A, then B), the dataset's labels of the open
+        clips (weak and strong), then the labels in use."""
         out: list[str] = []
         for slot in ("A", "B"):
             entry = self.doc.model(slot)
-            for c in (entry.classes if entry is not None else []):
-                if c not in out:
-                    out.append(c)
+            out += entry.classes if entry is not None else []
+        for clip in self.doc.clips:
+            out += list(clip.weak or []) + [label for _, _, label in (clip.strong or [])]
         for clip in self.store.clips():
-            for a in self.store.events(clip):
-                if a.label not in out:
-                    out.append(a.label)
-        return out
+            out += [a.label for a in self.store.events(clip)]
+        return list(dict.fromkeys(out))       # first occurrence wins, order kept
 
     # ------------------------------------------------------------ one event
     def delete_selected(self) -> None:
