@@ -120,7 +120,14 @@ class _Worker:
 
         pred = self.predictors.get(self.model_path)
         if pred is None:
-            pred = self.predictors[self.model_path] = engine.load_model(self.model_path, device="cpu")
+            pred = engine.load_model(self.model_path, device="cpu")
+            # the first passes of a network are slow (kernels chosen, memory mapped): run them now,
+            # before the input starts, so that the first hops are not late
+            import torch
+
+            for n in (pred.model.stride, pred.window_frames):
+                pred.forward_features(torch.zeros(1, pred.feature_config.n_mels, n))
+            self.predictors[self.model_path] = pred
         return pred
 
     def _alerts(self, predictor):
