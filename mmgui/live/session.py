@@ -121,10 +121,13 @@ class _Worker:
         pred = self.predictors.get(self.model_path)
         if pred is None:
             pred = engine.load_model(self.model_path, device="cpu")
-            # the first passes of a network are slow (kernels chosen, memory mapped): run them now,
-            # before the input starts, so that the first hops are not late
+            # the first log-mel (the filterbank is built: seconds) and the first passes of a network
+            # (kernels chosen) are slow: run them now, before the input starts, so no hop is late
             import torch
+            from engine.features import LogMelStream
 
+            cfg = pred.feature_config
+            LogMelStream(cfg).feed(np.zeros(cfg.n_fft * 2, np.float32))
             for n in (pred.model.stride, pred.window_frames):
                 pred.forward_features(torch.zeros(1, pred.feature_config.n_mels, n))
             self.predictors[self.model_path] = pred

@@ -112,7 +112,9 @@ class LiveView(QWidget):
         else:
             self.start()
 
-    def start(self) -> bool:
+    def start(self, options=None) -> bool:
+        """Start monitoring what the settings bar says (``options``: a :class:`LiveOptions` in
+        place of the bar's hop and delay). False, with the reason in the status, when it cannot."""
         spec = self.controls.spec()
         model = self.controls.model_path()
         if isinstance(spec, str) or not model:
@@ -121,7 +123,7 @@ class LiveView(QWidget):
         self.events.clear_events()
         self.alerts.clear_alerts()
         record = self._new_recording_path() if self.record_btn.isChecked() else None
-        self.session.start(spec, model, self.controls.options(), record)
+        self.session.start(spec, model, options or self.controls.options(), record)
         return True
 
     def stop(self) -> None:
