@@ -241,3 +241,75 @@ def test_a_real_input_device(qtbot, view, pulse_server, tmp_path):  # noqa: F811
     got, sr = sf.read(wav, dtype="float32")
     assert sr == 44100 and len(got) >= 3 * 44100 and np.abs(got).max() > 0.01   # the demo clip was heard
     assert view.session.stats.dropped_frames == 0 and view.panes.columns_drawn > 200
+
+
+@pytest.fixture
+def own_pulse():
+    """A private PulseAudio server for this test alone (it gets killed and replaced); the
+    environment and PortAudio are restored afterwards (the suite's shared server lives on)."""
+    from tests import audio_server as au
+
+    why = au.missing_requirement()
+    if why:
+        pytest.skip(f"no sound server: {why}")
+    procs: list = []
+    saved = {k: os.environ.get(k) for k in au._ENV_KEYS}
+
+    def start():
+        srv = au.start_pulse_server(procs)
+        os.environ.update(au._client_vars(srv.runtime_dir, srv.server))
+        return srv
+
+    try:
+        servers = [start()]
+    except Exception as exc:
+        au.stop_pulse_server(procs)
+        pytest.skip(f"could not start a PulseAudio null sink: {exc}")
+    au._reinit_portaudio()
+    try:
+        yield servers, start
+    finally:
+        au.stop_pulse_server(procs)
+        for srv in servers:
+            import shutil
+
+            shutil.rmtree(srv.runtime_dir, ignore_errors=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        au._reinit_portaudio()
+
+
+@pytest.mark.audio
+def test_the_sound_server_dies_and_comes_back(qtbot, view, own_pulse):
+    """Killing the sound server mid-stream: "Input lost" with Reconnect, the recording up to the
+    fault complete and closed; a new server, Reconnect: monitoring (and recording) goes on."""
+    import signal
+
+    servers, start_server = own_pulse
+    view.show()
+    qtbot.waitUntil(lambda: view.controls.listing is None and bool(view.controls.devices), timeout=15000)
+    view.controls.input.setCurrentIndex(view.controls.input.findText("pulse"))
+    view.controls.rate.setCurrentIndex(view.controls.rate.findData(44100))
+    view.record_btn.setChecked(True)
+    blocks = []
+    view.session.blockReady.connect(lambda b: blocks.append(b.stream_time))
+    assert view.start()
+    qtbot.waitUntil(lambda: view.session.stats.hops >= 2, timeout=20000)
+    os.kill(servers[0].pid, signal.SIGKILL)
+    run_until_done(qtbot, view, timeout=15000)
+    assert view.session.state == "failed" and view.reconnect_btn.isVisible(), view.session.message
+    assert view.status.text().startswith("Input lost")
+    wav, tsv = view.session.saved[-1]
+    got, sr = sf.read(wav, dtype="float32")
+    assert len(got) == int(round(blocks[-1] * sr)) > sr       # every frame analyzed is in the file
+    assert os.path.exists(tsv)
+    servers.append(start_server())
+    view.reconnect()
+    qtbot.waitUntil(lambda: view.session.state == "running" and view.session.stats.hops >= 2, timeout=20000)
+    view.stop()
+    run_until_done(qtbot, view)
+    assert view.session.state == "stopped" and len(view.session.saved) == 2
+    assert sf.info(view.session.saved[1][0]).frames > 0

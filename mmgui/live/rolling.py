@@ -92,6 +92,7 @@ class LivePanes(pg.GraphicsLayoutWidget):
         self._att: list[deque] = []
         self._dirty = set()
         self._levels_due = 0
+        self._levels: tuple[float, float] | None = None
         self.columns_drawn = 0     # spectrogram columns pushed (for tests and readouts)
         self.frames_drawn = 0      # repaints that moved the view
 
@@ -110,6 +111,7 @@ class LivePanes(pg.GraphicsLayoutWidget):
         self.curves, self._att = [], []
         self.att.legend.clear()
         self._levels_due = 0
+        self._levels = None
         self.spec_img.clear()
         self.dt_img.clear()
 
@@ -168,16 +170,19 @@ class LivePanes(pg.GraphicsLayoutWidget):
         if "spec" in self._dirty:
             buf = self.spec_buf
             n = buf.data.shape[1]
-            if self._levels_due <= 0:
+            if self._levels_due <= 0 or self._levels is None:
                 finite = buf.data[np.isfinite(buf.data)]
                 if finite.size:
                     lo, hi = np.percentile(finite, [2.0, 99.9])
-                    self.spec_img.setLevels((float(lo), float(max(hi, lo + 1e-3))))
-                self._levels_due = 30
+                    self._levels = (float(lo), float(max(hi, lo + 1e-3)))
+                    self._levels_due = 30
             self._levels_due -= 1
-            self.spec_img.setImage(np.nan_to_num(buf.data, nan=float(self.spec_img.levels[0])
-                                                 if self.spec_img.levels is not None else 0.0), autoLevels=False)
-            self.spec_img.setRect(QRectF((buf.end - n) * fh - t_end, 0.0, n * fh, buf.data.shape[0]))
+            # never an image without levels: pyqtgraph then raises inside paint(), and an exception
+            # in a paint override corrupted PySide6 6.11.3's reference counts (crashes seen here)
+            if self._levels is not None:
+                self.spec_img.setImage(np.nan_to_num(buf.data, nan=self._levels[0]), autoLevels=False,
+                                       levels=self._levels)
+                self.spec_img.setRect(QRectF((buf.end - n) * fh - t_end, 0.0, n * fh, buf.data.shape[0]))
         if self.dt_buf is not None:
             b = self.dt_buf
             if "dt" in self._dirty:
@@ -185,10 +190,11 @@ class LivePanes(pg.GraphicsLayoutWidget):
             n = b.data.shape[1]
             self.dt_img.setRect(QRectF((b.end - n) * self.dt_hop_s - t_end, 0.0, n * self.dt_hop_s, b.data.shape[0]))
         for k, curve in enumerate(self.curves):
-            if ("att", k) in self._dirty and self._att[k]:
-                curve.setData(np.concatenate([t for t, _ in self._att[k]]),
+            if self._att[k] and (("att", k) in self._dirty or t_end != self.t_end):
+                # new x data rather than moving the item: setPos on curves every frame crashed
+                # PySide6 6.11 / pyqtgraph 0.14 (a freed method object in the paint override lookup)
+                curve.setData(np.concatenate([t for t, _ in self._att[k]]) - t_end,
                               np.concatenate([a for _, a in self._att[k]]))
-            curve.setPos(-t_end, 0.0)
         self._dirty.clear()
         self.t_end = t_end
         self.frames_drawn += 1

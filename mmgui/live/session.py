@@ -7,8 +7,9 @@ Threads:
 - the session's *worker* (a Python thread it owns, :class:`_Worker`) opens the input, loads the
   model, takes whatever the ring holds, writes the recording, feeds the
   :class:`engine.stream.StreamAnalyzer` and hands each block's new spectrogram frames
-  (:class:`BlockData`) and each hop (:class:`HopData`) to the GUI thread through Qt signals with
-  queued connections. It touches no widget and holds only :class:`_Signals`, which the session
+  (:class:`BlockData`) and each hop (:class:`HopData`) to the GUI thread: through a queue, with a
+  Qt signal of queued connection that wakes the GUI thread. It touches no widget and holds only
+  :class:`_Signals`, which the session
   owns on the C++ side (Qt parent), so the worker can never destroy a Qt object;
 - the GUI thread only draws (``mmgui.live.view``) and measures the readouts (:class:`LiveStats`).
 
@@ -91,22 +92,21 @@ class HopData:
 
 
 class _Signals(QObject):
-    """The only Qt object the worker touches (C++-owned by the session)."""
+    """The only Qt object the worker touches (C++-owned by the session): ``ready`` (queued to the
+    GUI thread) says that the session's queue holds news. The news travel in a Python queue
+    tagged with their worker, so a stopped worker's late news are told apart (only its closed
+    recording is still reported) and Qt converts no Python object between threads."""
 
-    state = Signal(str, str)        # "starting" | "running" | "stopped" | "failed", message
-    info = Signal(object)           # SessionInfo
-    block = Signal(object)          # BlockData
-    hop = Signal(object)            # HopData
-    recording = Signal(str, str)    # the closed recording: wav path, tsv path
+    ready = Signal()
 
 
 class _Worker:
     """The worker loop (no Qt object besides ``signals``)."""
 
-    def __init__(self, spec, model_path: str, options: LiveOptions, signals: _Signals, predictors: dict,
-                 record_path: str | None):
+    def __init__(self, spec, model_path: str, options: LiveOptions, signals: _Signals, news: queue.SimpleQueue,
+                 predictors: dict, record_path: str | None):
         self.spec, self.model_path, self.options = spec, model_path, options
-        self.signals, self.predictors = signals, predictors
+        self.signals, self.news, self.predictors = signals, news, predictors
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.stop = threading.Event()
         self.record_path = record_path
@@ -114,6 +114,11 @@ class _Worker:
         self._frames: list[np.ndarray] = []
 
     # ------------------------------------------------------------ helpers
+    def _post(self, kind: str, *args) -> None:
+        """Hand news to the GUI thread: (worker, kind, args) into the queue, then the queued signal."""
+        self.news.put((self, kind, args))
+        self.signals.ready.emit()
+
     def _predictor(self):
         """The model, loaded once per session (any failure to load becomes the session's error)."""
         import engine
@@ -154,16 +159,16 @@ class _Worker:
         try:
             self.recording = Recording(path, source.sr, source.channels, offset_s=sa.stream_time)
         except Exception as exc:  # noqa: BLE001 - a bad path is the user's mistake: say it, keep monitoring
-            self.signals.state.emit("running", f"cannot record to {path}: {exc}")
+            self._post("state", "running", f"cannot record to {path}: {exc}")
 
     def _close_recording(self) -> None:
         rec, self.recording = self.recording, None
         if rec is not None:
             try:
                 rec.close()
-                self.signals.recording.emit(str(rec.path), str(rec.tsv_path))
+                self._post("recording", str(rec.path), str(rec.tsv_path))
             except Exception as exc:  # noqa: BLE001
-                self.signals.state.emit("running", f"cannot finish the recording {rec.path}: {exc}")
+                self._post("state", "running", f"cannot finish the recording {rec.path}: {exc}")
 
     def _commands(self, source, sa) -> None:
         while True:
@@ -181,19 +186,19 @@ class _Worker:
             alerts = tracker.update(h.window_end, h.clip_probs, h.wall_time) if len(h.clip_probs) else []
             if self.recording is not None:
                 self.recording.add_events(h.events)
-            self.signals.hop.emit(HopData(h, alerts, cpu_s / max(1, len(hops))))
+            self._post("hop", HopData(h, alerts, cpu_s / max(1, len(hops))))
 
     def _block(self, source, sa, level_db: float) -> None:
         frames = np.concatenate(self._frames, axis=1) if self._frames else np.zeros((sa.cfg.n_mels, 0), np.float32)
         self._frames = []
         ring = getattr(source, "ring", None)
-        self.signals.block.emit(BlockData(
+        self._post("block", BlockData(
             frames, sa.buffer.end, level_db, sa.stream_time, int(source.dropped_frames),
             int(getattr(ring, "overruns", 0)), int(getattr(source, "status_flags", 0)),
             None if self.recording is None else self.recording.seconds))
 
     def _on_frames(self, frames) -> None:
-        self._frames.append(frames.detach().cpu().numpy().astype(np.float32, copy=False))
+        self._frames.append(np.array(frames.detach().cpu().numpy(), dtype=np.float32, copy=True))
 
     # ------------------------------------------------------------ the loop
     def run(self) -> None:
@@ -204,7 +209,7 @@ class _Worker:
         source = None
         try:
             with torch_threads(self.options.threads):
-                self.signals.state.emit("starting", f"opening {self.spec.describe()}")
+                self._post("state", "starting", f"opening {self.spec.describe()}")
                 predictor = self._predictor()
                 source = self.spec.open()
                 o = self.options
@@ -214,12 +219,12 @@ class _Worker:
                                       on_frames=self._on_frames)
                 tracker = self._alerts(predictor)
                 cfg = predictor.feature_config
-                self.signals.info.emit(SessionInfo(self.spec.describe(), source.sr, source.channels,
+                self._post("info", SessionInfo(self.spec.describe(), source.sr, source.channels,
                                                    list(predictor.classes), cfg.frame_hop_s, cfg.mel_frequencies(),
                                                    sa.hop_s, sa.window_s, sa.delay_s, self.model_path))
                 if self.record_path:
                     self._open_recording(self.record_path, source, sa)
-                self.signals.state.emit("running", f"listening to {self.spec.describe()}, {source.sr} Hz, "
+                self._post("state", "running", f"listening to {self.spec.describe()}, {source.sr} Hz, "
                                                    f"{source.channels} ch")
                 state, message = self._loop(source, sa, tracker)
                 c0 = time.thread_time()
@@ -235,7 +240,7 @@ class _Worker:
                 except Exception:  # noqa: BLE001 - a dead device may fail to close; it is gone anyway
                     pass
             self._close_recording()
-            self.signals.state.emit(state, message)
+            self._post("state", state, message)
 
     def _loop(self, source, sa, tracker) -> tuple[str, str]:
         last_data = time.monotonic()
@@ -279,7 +284,9 @@ class LiveSession(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._signals: _Signals | None = None
+        self._signals = _Signals(self)
+        self._signals.ready.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        self._news: queue.SimpleQueue = queue.SimpleQueue()
         self.state, self.message = "idle", ""
         self.info: SessionInfo | None = None
         self.stats = LiveStats()
@@ -291,23 +298,18 @@ class LiveSession(QObject):
         self._last = None
         self._was_recording = False
 
-    def _new_signals(self) -> _Signals:
-        """Signals for a new worker; the previous worker's (still finishing) are cut off from the
-        view, except its closed recording. Children of the session: C++-owned, never destroyed by
-        the worker thread."""
-        q = Qt.ConnectionType.QueuedConnection
-        old = self._signals
-        if old is not None:
-            for sig in (old.state, old.info, old.block, old.hop):
-                sig.disconnect()
-        s = _Signals(self)
-        s.state.connect(self._on_state, q)
-        s.info.connect(self._on_info, q)
-        s.block.connect(self._on_block, q)
-        s.hop.connect(self.hopReady, q)
-        s.recording.connect(self._on_recording, q)
-        self._signals = s
-        return s
+    def _drain(self) -> None:
+        """GUI thread: dispatch the news of the current worker (and the closed recordings of any)."""
+        while True:
+            try:
+                worker, kind, args = self._news.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "recording":
+                self._on_recording(*args)
+            elif worker is self._worker:
+                {"state": self._on_state, "info": self._on_info, "block": self._on_block,
+                 "hop": self.hopReady.emit}[kind](*args)
 
     @property
     def active(self) -> bool:
@@ -322,7 +324,7 @@ class LiveSession(QObject):
         self.info = None
         self.recording_path = record_path
         self._was_recording = bool(record_path)
-        self._worker = _Worker(spec, model_path, options, self._new_signals(), self._predictors, record_path)
+        self._worker = _Worker(spec, model_path, options, self._signals, self._news, self._predictors, record_path)
         self._thread = threading.Thread(target=self._worker.run, name="mm-live-worker", daemon=True)
         self.state, self.message = "starting", ""
         self._thread.start()
