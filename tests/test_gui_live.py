@@ -106,10 +106,15 @@ def test_recording_writes_the_input_and_its_events(qtbot, view, tmp_path):
     y = realistic_audio(3.0, sr=48000, seed=3)
     clip = tmp_path / "st.wav"
     sf.write(clip, np.stack([y, 0.5 * y], axis=1), 48000, subtype="FLOAT")
+    import torch
+
+    threads = torch.get_num_threads()
     view.controls.set_file(str(clip), speed=0.0)
     view.record_btn.setChecked(True)
     assert view.start(options(view, thresholds=0.0, segment_threshold=0.0))   # every class on throughout
+    assert torch.get_num_threads() == 1                 # monitoring runs torch on one thread...
     run_until_done(qtbot, view)
+    assert torch.get_num_threads() == threads           # ...and gives the setting back
     assert view.session.state == "stopped" and len(view.session.saved) == 1
     wav, tsv = view.session.saved[0]
     rec, sr = sf.read(wav, dtype="float32")
@@ -313,3 +318,49 @@ def test_the_sound_server_dies_and_comes_back(qtbot, view, own_pulse):
     run_until_done(qtbot, view)
     assert view.session.state == "stopped" and len(view.session.saved) == 2
     assert sf.info(view.session.saved[1][0]).frames > 0
+
+
+def test_alert_settings_are_edited_saved_per_model_and_used(qtbot, view, tmp_path):
+    import shutil
+
+    from engine.alerts import AlertSettings, settings_path
+
+    model = tmp_path / "m.safetensors"
+    shutil.copy(MODEL, model)
+    view.doc.add_model(str(model))
+    view.controls.refresh_models()
+    view.controls.model.setCurrentIndex(view.controls.model.findData(str(model)))
+    dlg = view.edit_alerts()
+    qtbot.addWidget(dlg)
+    on, thr, hold, refr = dlg.cells[0]
+    thr.setValue(0.0)
+    hold.setValue(0.0)
+    for cells in dlg.cells[1:]:
+        cells[0].setChecked(False)
+    dlg.save()
+    saved = AlertSettings.load(settings_path(str(model)))
+    assert saved.rule(dlg.classes[0]).threshold == 0.0 and not saved.rule(dlg.classes[1]).enabled
+    # used by the next start: only the first class alerts, at once (threshold 0), once (refractory 5 s)
+    view.controls.set_file(DEMO, speed=0.0)
+    assert view.start()
+    run_until_done(qtbot, view)
+    assert [a.label for a in view.alerts.alerts] == [dlg.classes[0]] * len(view.alerts.alerts)
+    assert 1 <= len(view.alerts.alerts) <= 2 and view.alerts.list.count() == len(view.alerts.alerts)
+
+
+def test_install_adds_the_live_tab(qapp):
+    from mmgui.live.install import install
+
+    class Window:
+        def __init__(self, doc):
+            self.doc, self.tabs = doc, []
+
+        def add_tab(self, key, title, widget):
+            self.tabs.append((key, title, widget))
+
+    from mmgui.document import Document
+
+    win = Window(Document())
+    view = install(win)
+    assert win.tabs == [("live", "Live", view)] and view.doc is win.doc
+    view.shutdown()

@@ -12,7 +12,7 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QListWidget, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 MAX_ROWS = 500
 
@@ -66,8 +66,11 @@ class AlertPanel(QWidget):
         self.flash.setToolTip("Show a banner when an alert is raised")
         self.beep = QCheckBox("Beep")
         self.beep.setToolTip("Sound the system beep when an alert is raised")
+        self.settings_btn = QPushButton("Settings…")
+        self.settings_btn.setToolTip("Thresholds, hold and refractory times of the model's alerts")
         row.addWidget(QLabel("Alerts"))
         row.addStretch(1)
+        row.addWidget(self.settings_btn)
         row.addWidget(self.flash)
         row.addWidget(self.beep)
         lay.addLayout(row)

@@ -70,7 +70,7 @@ class LivePanes(pg.GraphicsLayoutWidget):
         self.att = self.addPlot(row=2, col=0)
         self.att.setLabel("left", "a_t (1/s)")
         self.att.setLabel("bottom", "Time (s, 0 = the newest audio)")
-        self.att.addLegend(offset=(-10, 5))
+        self.att.addLegend(offset=(-10, 5), colCount=5)
         for p in (self.spec, self.dt, self.att):
             p.getAxis("left").setWidth(theme.LEFT_AXIS_WIDTH)
             p.setMouseEnabled(x=False, y=False)

@@ -37,7 +37,8 @@ class LiveOptions:
     :class:`engine.stream.StreamAnalyzer` (None: the model's). alerts: an
     :class:`engine.alerts.AlertSettings` (None: the model's saved settings, else its thresholds).
     stall_s: seconds without audio before the input counts as gone. threads: torch threads
-    while monitoring (process-wide; see :func:`engine.monitor.torch_threads`)."""
+    while monitoring (process-wide, set and restored by the session on the GUI thread; see
+    :mod:`engine.monitor` for why one)."""
 
     hop_s: float = 0.5
     window_s: float | None = None
@@ -139,17 +140,13 @@ class _Worker:
         return pred
 
     def _alerts(self, predictor):
-        from engine.alerts import AlertSettings, AlertTracker, settings_path
+        from engine.alerts import AlertTracker
+
+        from .alertsdialog import load_settings
 
         settings = self.options.alerts
         if settings is None:
-            path = settings_path(self.model_path)
-            try:
-                settings = AlertSettings.load(path) if path.exists() else None
-            except ValueError:
-                settings = None
-            if settings is None:
-                settings = AlertSettings.for_model(predictor.classes, predictor.thresholds)
+            settings, _ = load_settings(self.model_path, predictor.classes, predictor.thresholds)
         return AlertTracker(predictor.classes, settings)
 
     def _open_recording(self, path: str, source, sa) -> None:
@@ -203,34 +200,32 @@ class _Worker:
     # ------------------------------------------------------------ the loop
     def run(self) -> None:
         from engine.errors import user_message
-        from engine.monitor import torch_threads
 
         state, message = "stopped", "stopped"
         source = None
         try:
-            with torch_threads(self.options.threads):
-                self._post("state", "starting", f"opening {self.spec.describe()}")
-                predictor = self._predictor()
-                source = self.spec.open()
-                o = self.options
-                sa = predictor.stream(source.sr, source.channels, hop_s=o.hop_s, window_s=o.window_s,
-                                      delay_s=o.delay_s, thresholds=o.thresholds,
-                                      segment_threshold=o.segment_threshold, keep_analysis=False,
-                                      on_frames=self._on_frames)
-                tracker = self._alerts(predictor)
-                cfg = predictor.feature_config
-                self._post("info", SessionInfo(self.spec.describe(), source.sr, source.channels,
-                                                   list(predictor.classes), cfg.frame_hop_s, cfg.mel_frequencies(),
-                                                   sa.hop_s, sa.window_s, sa.delay_s, self.model_path))
-                if self.record_path:
-                    self._open_recording(self.record_path, source, sa)
-                self._post("state", "running", f"listening to {self.spec.describe()}, {source.sr} Hz, "
-                                                   f"{source.channels} ch")
-                state, message = self._loop(source, sa, tracker)
-                c0 = time.thread_time()
-                hops = sa.finish()
-                self._emit_hops(hops, tracker, time.thread_time() - c0)
-                self._block(source, sa, -120.0)
+            self._post("state", "starting", f"opening {self.spec.describe()}")
+            predictor = self._predictor()
+            source = self.spec.open()
+            o = self.options
+            sa = predictor.stream(source.sr, source.channels, hop_s=o.hop_s, window_s=o.window_s,
+                                  delay_s=o.delay_s, thresholds=o.thresholds,
+                                  segment_threshold=o.segment_threshold, keep_analysis=False,
+                                  on_frames=self._on_frames)
+            tracker = self._alerts(predictor)
+            cfg = predictor.feature_config
+            self._post("info", SessionInfo(self.spec.describe(), source.sr, source.channels,
+                                           list(predictor.classes), cfg.frame_hop_s, cfg.mel_frequencies(),
+                                           sa.hop_s, sa.window_s, sa.delay_s, self.model_path))
+            if self.record_path:
+                self._open_recording(self.record_path, source, sa)
+            self._post("state", "running", f"listening to {self.spec.describe()}, {source.sr} Hz, "
+                                           f"{source.channels} ch")
+            state, message = self._loop(source, sa, tracker)
+            c0 = time.thread_time()
+            hops = sa.finish()
+            self._emit_hops(hops, tracker, time.thread_time() - c0)
+            self._block(source, sa, -120.0)
         except Exception as exc:  # noqa: BLE001 - every failure becomes the session's state, never a crash
             state, message = "failed", user_message(exc) if not isinstance(exc, OSError) else str(exc)
         finally:
@@ -297,6 +292,7 @@ class LiveSession(QObject):
         self._thread: threading.Thread | None = None
         self._last = None
         self._was_recording = False
+        self._threads_before: int | None = None
 
     def _drain(self) -> None:
         """GUI thread: dispatch the news of the current worker (and the closed recordings of any)."""
@@ -324,6 +320,7 @@ class LiveSession(QObject):
         self.info = None
         self.recording_path = record_path
         self._was_recording = bool(record_path)
+        self._set_threads(options.threads)
         self._worker = _Worker(spec, model_path, options, self._signals, self._news, self._predictors, record_path)
         self._thread = threading.Thread(target=self._worker.run, name="mm-live-worker", daemon=True)
         self.state, self.message = "starting", ""
@@ -373,7 +370,21 @@ class LiveSession(QObject):
         return True
 
     # ------------------------------------------------------------ GUI thread
+    def _set_threads(self, n: int | None) -> None:
+        """torch threads while monitoring (None: leave as is, or restore the setting from before)."""
+        import torch
+
+        if n:
+            if self._threads_before is None:
+                self._threads_before = torch.get_num_threads()
+            torch.set_num_threads(int(n))
+        elif self._threads_before is not None:
+            torch.set_num_threads(self._threads_before)
+            self._threads_before = None
+
     def _on_state(self, state: str, message: str) -> None:
+        if state in ("stopped", "failed"):
+            self._set_threads(None)
         self.state, self.message = state, message
         if state in ("stopped", "failed"):
             self.recording_path = None

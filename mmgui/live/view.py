@@ -4,7 +4,7 @@ Layout: the settings bar (:class:`LiveControls`), Start/Stop, Record, Reconnect,
 meter, status and readouts; the rolling panes (:class:`LivePanes`: spectrogram, d_t, attention
 of every scale, one time axis); the event log and the alert list on the right.
 
-The GUI thread only draws: a frame timer (every ``FRAME_MS`` ms, >= 30 frames per second)
+The GUI thread only draws: a frame timer (every ``FRAME_MS`` ms: 33 frames per second)
 scrolls the panes to the newest audio and repaints what the worker sent since the last frame;
 a hop's latency is measured when the frame that shows it is drawn.
 """
@@ -22,7 +22,7 @@ from .logs import AlertPanel, EventLog
 from .rolling import LivePanes
 from .session import LiveSession
 
-FRAME_MS = 20
+FRAME_MS = 30
 
 
 def default_record_dir() -> Path:
@@ -66,6 +66,7 @@ class LiveView(QWidget):
         self.panes = LivePanes()
         self.events = EventLog()
         self.alerts = AlertPanel()
+        self.alerts.settings_btn.clicked.connect(self.edit_alerts)
 
         top = QHBoxLayout()
         for w in (self.start_btn, self.record_btn, self.reconnect_btn, self.open_rec_btn, QLabel("Level"), self.level):
@@ -87,6 +88,7 @@ class LiveView(QWidget):
         lay.addWidget(body, 1)
 
         self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._frame)
         self._t_end = 0.0
@@ -147,6 +149,19 @@ class LiveView(QWidget):
             self.session.start_recording(self._new_recording_path())
         else:
             self.session.stop_recording()
+
+    def edit_alerts(self):
+        """The alert settings of the chosen model, in a dialog (used from the next start)."""
+        from .alertsdialog import AlertSettingsDialog
+
+        path = self.controls.model_path()
+        entry = self.doc.model(path) if path else None
+        if entry is None or not entry.classes:
+            self.status.setText("choose a model first")
+            return None
+        dlg = AlertSettingsDialog(path, entry.classes, entry.thresholds, self)
+        dlg.open()
+        return dlg
 
     def _open_recording(self) -> None:
         if self.session.saved:
