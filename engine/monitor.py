@@ -17,9 +17,10 @@ own, like a device (the application's "file as live" and ``bench/bench_live.py``
 :class:`Recording` writes the input and its events (shared with the application).
 
 CPU: torch runs on one thread while monitoring (:func:`torch_threads`). With two OpenMP
-threads, the worker thread spin-waits after each of the many small per-block operations;
-measured on 2 cores with the bundled M&mnet-MS at a 0.5-s hop: 60 % of a core with 2 threads,
-9 % with 1 (``bench/bench_live.py``).
+threads, the second one spin-waits after each of the many small per-block operations (log-mel
+of 20-50 ms blocks, one network pass per hop); measured on 2 shared cores with the bundled
+M&mnet-MS at a 0.54-s hop, 2 minutes in real time (``bench/bench_live.py``): 86 % of one core
+with 2 threads (and late hops: p95 latency 2.7 s), 8.6 % with 1 (p95 latency 58 ms).
 """
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def test_recording_writes_the_input_and_its_events(qtbot, view, tmp_path):
     rows = [line.split("\t") for line in lines[1:]]
     assert sorted(r[3] for r in rows) == sorted(load_model(MODEL).classes)
     assert all(r[0] == os.path.basename(wav) and float(r[1]) == 0.0 and abs(float(r[2]) - 3.0) < 0.2 for r in rows)
-    assert view.open_rec_btn.isEnabled()
+    assert view.open_rec_btn.isEnabled() and not view.record_btn.isChecked()
 
 
 class _BreakingSource(PacedFileSource):
@@ -174,7 +174,7 @@ def test_an_input_that_fails_midstream_is_reported_and_reconnects(qtbot, view, t
     assert view.session.state == "failed"
     assert view.status.text().startswith("Input lost") and view.reconnect_btn.isVisible()
     assert ("device unplugged" if mode == "error" else "no audio from the input") in view.status.text()
-    assert view.start_btn.text() == "Start" and view.controls.isEnabled()
+    assert view.start_btn.text() == "Start" and view.controls.isEnabled() and view.record_btn.isChecked()
     # the recording so far is complete and closed: every sample read before the fault
     wav, tsv = view.session.saved[-1]
     got, _ = sf.read(wav, dtype="float32")

@@ -180,6 +180,10 @@ class LiveView(QWidget):
             self.doc.message.emit(f"Live input: {message}", "error")
         self.status.setText(text)
         self.status.setStyleSheet("color: #ff6b6b;" if state == "failed" else "")
+        if state == "stopped" and self.record_btn.isChecked():
+            self.record_btn.blockSignals(True)     # the recording ended with the stream (after a
+            self.record_btn.setChecked(False)      # failure it stays on: Reconnect records again)
+            self.record_btn.blockSignals(False)
         if running:
             self._timer.start()
         else:
@@ -206,10 +210,6 @@ class LiveView(QWidget):
     def _saved(self, wav: str, tsv: str) -> None:
         self.open_rec_btn.setEnabled(True)
         self.doc.message.emit(f"Recording saved: {wav} (events: {Path(tsv).name})", "info")
-        if self.record_btn.isChecked() and not self.session.active:
-            self.record_btn.blockSignals(True)
-            self.record_btn.setChecked(self.session.state == "failed")   # reconnect records again
-            self.record_btn.blockSignals(False)
 
     # ---------------------------------------------------------- drawing
     def _frame(self) -> None:
