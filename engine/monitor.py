@@ -12,10 +12,19 @@ analyzes it with :class:`engine.stream.StreamAnalyzer` and prints JSON lines on 
 was recorded.
 
 The device callback only copies into a :class:`engine.stream.SampleRing`; the main thread
-feeds the analyzer.
+feeds the analyzer. :class:`PacedFileSource` plays a file into such a ring from a thread of its
+own, like a device (the application's "file as live" and ``bench/bench_live.py``), and
+:class:`Recording` writes the input and its events (shared with the application).
+
+CPU: torch runs on one thread while monitoring (:func:`torch_threads`). With two OpenMP
+threads, the second one spin-waits after each of the many small per-block operations (log-mel
+of 20-50 ms blocks, one network pass per hop); measured on 2 shared cores with the bundled
+M&mnet-MS at a 0.54-s hop, 2 minutes in real time (``bench/bench_live.py``): 86 % of one core
+with 2 threads (and late hops: p95 latency 2.7 s), 8.6 % with 1 (p95 latency 58 ms).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -180,24 +189,171 @@ class DeviceSource:
             pass
 
 
+
+class PacedFileSource:
+    """A file played into a :class:`engine.stream.SampleRing` by a thread of its own, as a device would.
+
+    speed: 1.0 plays in real time, 2.0 twice as fast; 0 plays as fast as the reader takes the
+    blocks (never dropping: the player waits for room in the ring). ``read`` / ``close`` /
+    ``dropped_frames`` / ``last_wall`` / ``error`` as :class:`DeviceSource`; ``read`` returns None
+    at the end of the file and raises ``OSError`` when reading the file failed midway (after the
+    frames read before the failure). ``last_wall``: the wall clock (UNIX s) at which the newest
+    frame read was due (paced) or read (speed 0).
+    """
+
+    def __init__(self, path: str, speed: float = 1.0, block_s: float = 0.02, capacity_s: float = 30.0):
+        import soundfile as sf
+
+        from .audio import _check_exists
+        from .errors import AudioError
+        from .stream import SampleRing
+
+        _check_exists(path)
+        try:
+            self._f = sf.SoundFile(path)
+        except Exception as exc:
+            raise AudioError(f"{path}: not a readable audio file ({str(exc).splitlines()[0]})") from None
+        self.path = path
+        self.sr, self.channels = int(self._f.samplerate), int(self._f.channels)
+        self.speed = max(0.0, float(speed))
+        self.block = max(1, int(block_s * self.sr))
+        self.ring = SampleRing(max(self.block * 2, int(capacity_s * self.sr)), self.channels)
+        self.error: str | None = None
+        self.last_wall: float | None = None
+        self._frames_read = 0
+        self._ended = False
+        self._closing = threading.Event()
+        self._wall0 = time.time()
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._play, name="mm-file-player", daemon=True)
+        self._thread.start()
+
+    @property
+    def dropped_frames(self) -> int:
+        return self.ring.dropped_frames
+
+    def _read_block(self) -> np.ndarray:
+        """The next block of the file (frames x channels; empty at the end)."""
+        return self._f.read(self.block, dtype="float32", always_2d=True)
+
+    def _play(self) -> None:
+        pos = 0
+        try:
+            while not self._closing.is_set():
+                block = self._read_block()
+                if not len(block):
+                    break
+                if self.speed > 0:   # the block "arrives" once its last sample has been played
+                    self._closing.wait(max(0.0, self._t0 + (pos + len(block)) / self.sr / self.speed
+                                            - time.monotonic()))
+                else:
+                    while len(self.ring) + len(block) > self.ring.capacity and not self._closing.is_set():
+                        time.sleep(0.002)
+                self.ring.write(block)
+                pos += len(block)
+        except Exception as exc:  # noqa: BLE001 - any read failure ends the stream with its reason
+            self.error = f"{self.path}: reading failed ({type(exc).__name__}: {exc})"
+        self._ended = True
+
+    def read(self, timeout: float = 0.1) -> np.ndarray | None:
+        ended = self._ended
+        block = self.ring.read(timeout=timeout)
+        if not len(block) and ended:
+            if self.error:
+                raise OSError(self.error)
+            return None
+        self._frames_read += len(block)
+        self.last_wall = (self._wall0 + self._frames_read / self.sr / self.speed) if self.speed > 0 else time.time()
+        return block
+
+    def close(self):
+        self._closing.set()
+        self._thread.join(timeout=2.0)
+        self._f.close()
+
+
+class Recording:
+    """The input written to an audio file as received (its rate and channels) and, on ``close``,
+    the DCASE TSV of its events beside it (``OUT.tsv``).
+
+    offset_s: the stream time (s) of the recording's first sample; events are stored in the
+    recording's time (stream time - offset, clipped at 0). Writes are flushed by ``close``, which
+    is safe to call twice.
+    """
+
+    def __init__(self, path: str, sr: int, channels: int, offset_s: float = 0.0):
+        import soundfile as sf
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tsv_path = self.path.with_suffix(".tsv")
+        self.sr, self.offset_s = int(sr), float(offset_s)
+        self.frames = 0
+        self.events = []
+        self._f = sf.SoundFile(str(self.path), "w", samplerate=self.sr, channels=int(channels),
+                               subtype="FLOAT" if self.path.suffix.lower() == ".wav" else None)
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sr
+
+    def write(self, block) -> None:
+        if self._f is not None:
+            self._f.write(block)
+            self.frames += len(block)
+
+    def add_events(self, events) -> None:
+        """StreamEvents (stream times) that ended while recording."""
+        from .analysis import Event
+
+        for e in events:
+            on = max(0.0, e.onset - self.offset_s)
+            off = max(on, (e.offset if e.offset is not None else e.onset) - self.offset_s)
+            self.events.append(Event(round(on, 4), round(min(off, self.seconds), 4), e.label, round(e.score, 4)))
+
+    def close(self) -> None:
+        from .analysis import events_to_tsv
+
+        if self._f is None:
+            return
+        self._f.close()
+        self._f = None
+        name = self.path.name
+        self.tsv_path.write_text(events_to_tsv([(name, e) for e in self.events]))
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run torch on ``n`` threads inside the block (process-wide; None: leave as is)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        if n:
+            torch.set_num_threads(before)
+
 # --------------------------------------------------------------------------- monitor
 def monitor(predictor, source, out=sys.stdout, *, hop_s=0.5, jsonl=False, record: str | None = None,
-            duration: float | None = None, alerts=None, stop: threading.Event | None = None, **stream_options) -> dict:
+            duration: float | None = None, alerts=None, stop: threading.Event | None = None, threads: int | None = 1,
+            **stream_options) -> dict:
     """Run ``source`` through a stream analyzer until its end, ``duration`` s or ``stop``; print JSON lines.
 
+    threads: torch threads while monitoring (see the module; None leaves the setting alone).
     Returns the summary also printed as the last line ({"type": "end", ...})."""
+    with torch_threads(threads):
+        return _monitor(predictor, source, out, hop_s, jsonl, record, duration, alerts, stop, stream_options)
+
+
+def _monitor(predictor, source, out, hop_s, jsonl, record, duration, alerts, stop, stream_options) -> dict:
     from .alerts import AlertTracker
-    from .analysis import events_to_tsv
 
     sa = predictor.stream(source.sr, source.channels, hop_s=hop_s, keep_analysis=False, **stream_options)
     tracker = AlertTracker(predictor.classes, alerts) if alerts is not None else None
-    writer = None
-    if record:
-        import soundfile as sf
-
-        Path(record).parent.mkdir(parents=True, exist_ok=True)
-        writer = sf.SoundFile(record, "w", samplerate=source.sr, channels=source.channels, subtype="FLOAT"
-                              if str(record).lower().endswith(".wav") else None)
+    writer = Recording(record, source.sr, source.channels) if record else None
     events = []
     reason, error = "end of input", None
 
@@ -213,6 +369,8 @@ def monitor(predictor, source, out=sys.stdout, *, hop_s=0.5, jsonl=False, record
             for e in h.events:
                 events.append(e)
                 emit({"type": "event", **e.to_dict()})
+            if writer is not None:
+                writer.add_events(h.events)
             if tracker is not None:
                 for a in tracker.update(h.window_end, h.clip_probs, h.wall_time):
                     emit({"type": "alert", **a.to_dict()})
@@ -244,9 +402,6 @@ def monitor(predictor, source, out=sys.stdout, *, hop_s=0.5, jsonl=False, record
         source.close()
         if writer is not None:
             writer.close()
-    if record:
-        name = Path(record).name
-        Path(record).with_suffix(".tsv").write_text(events_to_tsv([(name, e.to_event()) for e in events]))
     summary = {"type": "end", "reason": reason, "error": error, "seconds": round(sa.stream_time, 4),
                "hops": sa.n_hops, "events": len(events), "dropped_frames": int(source.dropped_frames)}
     emit(summary)

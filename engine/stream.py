@@ -298,13 +298,16 @@ class StreamAnalyzer:
     the newest, with no right context; a delay gives them the context offline analysis has).
     thresholds / segment_threshold / scale: event detection as in :meth:`Analysis.events`
     (None: the model's tuned thresholds and primary scale).
+    on_frames: called with every batch of new log-mel frames (n_mels x k tensor, unstandardized)
+    as they are computed, before any analysis of them: a live display can draw the frames the
+    analyzer computes anyway instead of computing a spectrogram of its own.
     Memory is bounded: the resampler's and STFT's few thousand samples, and the feature
     frames of one window plus ``batch_size`` hops.
     """
 
     def __init__(self, predictor, sr: int, channels: int = 1, *, hop_s: float = 0.5, window_s: float | None = None,
                  delay_s: float = 0.0, thresholds=None, segment_threshold=0.5, scale: int | str | None = None,
-                 ensemble: bool | None = None, batch_size: int = 4, keep_analysis: bool = True):
+                 ensemble: bool | None = None, batch_size: int = 4, keep_analysis: bool = True, on_frames=None):
         from .features import LogMelStream
 
         self.predictor = predictor
@@ -341,6 +344,7 @@ class StreamAnalyzer:
         self._anchor = (0.0, None)  # (stream s of the last input sample, its wall clock)
         self._pending: list[Window] = []
         self._finished = False
+        self.on_frames = on_frames
 
     # ---------------------------------------------------------------- facts
     @property
@@ -405,12 +409,12 @@ class StreamAnalyzer:
         pieces = [x[i:i + hop_samples] for i in range(0, len(x), hop_samples)] or [x]
         for piece in pieces:
             if len(piece):
-                self.buffer.append(self.features.feed(piece))
+                self._append(self.features.feed(piece))
             self._pending.extend(self.planner.plan(self.buffer.end))
             if len(self._pending) >= self.batch_size:
                 results += self._run_pending()
         if last:
-            self.buffer.append(self.features.finish())
+            self._append(self.features.finish())
             self._pending.extend(self.planner.plan(self.buffer.end))
             w = self.planner.final(self.buffer.end)
             if w is not None:
@@ -429,6 +433,12 @@ class StreamAnalyzer:
                                              np.zeros(len(self.classes), np.float32), [], closed, []))
                     self.n_hops += 1
         return results
+
+    def _append(self, frames: torch.Tensor) -> None:
+        if frames.shape[1]:
+            self.buffer.append(frames)
+            if self.on_frames is not None:
+                self.on_frames(frames)
 
     def _run_pending(self) -> list[HopResult]:
         windows, self._pending = self._pending, []
