@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 FEATURES = (
+    "mmgui.live.install",            # Live tab (microphone or a file played as live)
     "mmgui.annotations.install",     # Annotations dock, Annotate menu, Batch tab (doc.annotations)
     "mmgui.runs.install",            # Runs tab, Training menu (runs folder: $MMSTUDIO_RUNS or ~/mmstudio-runs)
     "mmgui.teaching.install",        # Explain tab
