@@ -144,6 +144,25 @@ def test_metrics_by_hand_and_psds_against_sed_scores_eval(qtbot, evaluated):
     assert view.result["models"]["A"]["overall"]["psds1"] == 0.0 < 0.5 < view.result["models"]["B"]["overall"]["psds1"]
 
 
+def test_clip_list_cells_sort_as_numbers_with_blanks_last(qtbot):
+    from PySide6.QtWidgets import QTableWidget
+
+    from mmgui.views.cliplist import SORT_ROLE, Cell
+
+    t = QTableWidget(4, 1)
+    qtbot.addWidget(t)
+    for i, (text, n) in enumerate([("10 (9 FP, 1 missed)", 10), ("", None), ("9 (9 FP, 0 missed)", 9),
+                                   ("2 (1 FP, 1 missed)", 2)]):
+        c = Cell(text)
+        c.setData(SORT_ROLE, n)
+        t.setItem(i, 0, c)
+    for order, expected in ((Qt.SortOrder.AscendingOrder, ["2", "9", "10", ""]),
+                            (Qt.SortOrder.DescendingOrder, ["10", "9", "2", ""])):
+        t.horizontalHeader().setSortIndicator(0, order)
+        t.sortItems(0, order)
+        assert [t.item(i, 0).text().split(" ")[0] for i in range(4)] == expected
+
+
 def test_error_flags_on_the_event_rows_and_the_clip_list_sorted_by_errors(qtbot, evaluated):
     from mmgui.annotations.store import Annotation
     from mmgui.views.cliplist import COL_ERRORS
@@ -195,3 +214,19 @@ def test_error_flags_on_the_event_rows_and_the_clip_list_sorted_by_errors(qtbot,
     got = view.class_values()
     assert got["All classes"]["Ref. events"] == "2" and got["All classes"]["A event F1"] == "0.000"
     assert view.clips.item(0, 1).text() == "annotations"
+
+
+def test_missing_analyses_are_run_first(qtbot, evaluated, models):
+    """B has not analyzed c2: Evaluate starts that analysis (the real model) and evaluates when it is
+    done, both models on both clips."""
+    win, view = evaluated
+    doc = win.doc
+    c2 = doc.clips[1].path
+    del doc.analyses[(c2, doc.slots["B"])]
+    view.scope.setCurrentIndex(1)
+    view.result = None
+    assert view.evaluate() and "Analyzing 1 clip/model pair(s) first" in view.status.text()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=60000)
+    assert doc.analysis("B", c2) is not None
+    assert sorted(os.path.basename(r["clip"]) for r in view.result["clips"]) == ["c1.wav", "c2.wav"]
+    assert "3 reference events in 2 clip(s)" in view.status.text()

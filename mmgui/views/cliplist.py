@@ -21,14 +21,18 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 1      # the clip's path (column 0)
 
 
 class Cell(QTableWidgetItem):
-    """A cell that sorts by its SORT_ROLE number when both have one (cells with a number first)."""
+    """A cell that sorts by its SORT_ROLE number when both have one; cells without a number (not
+    analyzed, no reference) come after those with one in either order; others by text."""
 
     def __lt__(self, other) -> bool:
         a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
         if a is not None and b is not None:
             return a < b
         if a is not None or b is not None:
-            return a is not None
+            table = self.tableWidget()
+            descending = (table is not None and
+                          table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+            return (a is None) if descending else (a is not None)
         return self.text().lower() < other.text().lower()
 
 
