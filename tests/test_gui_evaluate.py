@@ -225,7 +225,8 @@ def test_missing_analyses_are_run_first(qtbot, evaluated, models):
     del doc.analyses[(c2, doc.slots["B"])]
     view.scope.setCurrentIndex(1)
     view.result = None
-    assert view.evaluate() and "Analyzing 1 clip/model pair(s) first" in view.status.text()
+    view.run_button.click()
+    assert "Analyzing 1 clip/model pair(s) first" in view.status.text()
     qtbot.waitUntil(lambda: view.result is not None, timeout=60000)
     assert doc.analysis("B", c2) is not None
     assert sorted(os.path.basename(r["clip"]) for r in view.result["clips"]) == ["c1.wav", "c2.wav"]

@@ -96,7 +96,7 @@ class EvaluationView(QWidget):
         self.stale = False
         self._generation = 0
         self._waiting = False          # for analyses started by Evaluate
-        self.run_button.clicked.connect(self.evaluate)
+        self.run_button.clicked.connect(self._clicked)
         self.clips.itemDoubleClicked.connect(self._open_clip)
         doc.clipUpdated.connect(self._clip_updated)
         doc.slotsChanged.connect(self._mark_stale)
@@ -137,6 +137,9 @@ class EvaluationView(QWidget):
         left = data["no_reference"] + len(data["missing"])
         note = f" ({left} without a reference or an analysis left out)" if left and len(paths) > 1 else ""
         return self._say(f"Evaluating {len(data['sources'])} clip(s)…{note}", True)
+
+    def _clicked(self) -> None:
+        self.evaluate()      # not connected directly: clicked's "checked" argument would be analyze_missing
 
     def _say(self, text: str, ok: bool = False) -> bool:
         self.status.setText(text)
