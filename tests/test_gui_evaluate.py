@@ -198,21 +198,26 @@ def test_error_flags_on_the_event_rows_and_the_clip_list_sorted_by_errors(qtbot,
     wait_idle(qtbot, win)
 
     # the annotator's events replace the dataset labels of c2: A's dog (1.0-2.0 s) is now a false
-    # positive and both annotated events are missed -> 3 errors, and the sorted list follows
+    # positive and the three annotated events are missed (one of a class no model knows) -> 4
+    # errors, and the sorted list follows
     _run(qtbot, win, view, 0)
     assert not view.stale
     c2 = doc.current.path
     doc.annotations.add(c2, Annotation(3.0, 3.5, "dog"))
     doc.annotations.add(c2, Annotation(2.5, 3.0, "bell"))
+    doc.annotations.add(c2, Annotation(0.0, 0.5, "horse"))
     doc.annotations.add(c2, Annotation(0.0, 1.0, "bell", status="rejected"))   # not a label: left out
     assert view.stale and "Out of date" in view.status.text()
-    assert cl.table.item(cl.row_of(c2), COL_ERRORS).text() == "3 (1 FP, 2 missed)"
+    assert cl.table.item(cl.row_of(c2), COL_ERRORS).text() == "4 (1 FP, 3 missed)"
     assert names() == ["c1.wav", "c2.wav"]
     assert pane.lanes[0][1] == "reference (annotations)"
-    assert pane.errors["A"]["missed"] == [True, True] and pane.errors["A"]["false_positive"] == [True]
+    assert pane.errors["A"]["missed"] == [True, True, True] and pane.errors["A"]["false_positive"] == [True]
     _run(qtbot, win, view, 0)
     got = view.class_values()
-    assert got["All classes"]["Ref. events"] == "2" and got["All classes"]["A event F1"] == "0.000"
+    assert got["All classes"]["Ref. events"] == "3" and got["All classes"]["A event F1"] == "0.000"
+    assert got["horse"]["Ref. events"] == "1" and got["horse"]["A event F1"] == got["horse"]["B AP"] == "unknown"
+    # c2 alone: bell tagged (AP 1) but never detected: no precision, so no event F1 (sed_eval's rule)
+    assert got["bell"]["A AP"] == "1.000" and got["bell"]["A event F1"] == "—"
     assert view.clips.item(0, 1).text() == "annotations"
 
 

@@ -7,7 +7,8 @@ background, then evaluates), and runs :func:`mmgui.evaluation.compute.evaluate_j
 at 1 s, event-based F1 with a 200 ms collar, tagging AP and F1 at the model's thresholds, PSDS1 and
 PSDS2 from the segment scores), and one row per clip with each model's false positives and
 misses (sortable; a double click opens the clip). A change of the evaluated clips' analyses,
-annotations or event settings, or of the models, marks the result out of date.
+annotations or event settings, of the models, or (for the current clip) of the clip on screen,
+marks the result out of date.
 """
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ class EvaluationView(QWidget):
         self.clips.itemDoubleClicked.connect(self._open_clip)
         doc.clipUpdated.connect(self._clip_updated)
         doc.slotsChanged.connect(self._mark_stale)
+        doc.currentClipChanged.connect(self._current_changed)
         doc.busyChanged.connect(self._busy_changed)
 
     # ------------------------------------------------------------------ running
@@ -176,10 +178,14 @@ class EvaluationView(QWidget):
         if path in self.evaluated:
             self._mark_stale()
 
+    def _current_changed(self, path: str) -> None:
+        if self.scope.currentIndex() == 0 and path not in self.evaluated:
+            self._mark_stale()
+
     def _mark_stale(self) -> None:
         if self.result is not None and not self.stale:
             self.stale = True
-            self.status.setText("Out of date (analyses, annotations, models or event settings changed): "
+            self.status.setText("Out of date (clip, analyses, annotations, models or event settings changed): "
                                 "Evaluate again. " + self.status.text())
 
     # ------------------------------------------------------------------ tables
@@ -209,7 +215,7 @@ class EvaluationView(QWidget):
             t.setItem(i, 0, _item(c))
             t.setItem(i, 1, _item(str(n_ref)))
             for j, (s, m) in enumerate(((s, m) for s in slots for m in METRICS), start=2):
-                known = pcs[s].get("known_to_model", False)
+                known = c in result["models"][s]["classes"]
                 t.setItem(i, j, _item(fmt(pcs[s].get(m[1])) if known else "unknown",
                                       tip="" if known else f"{result['names'][s]} has no class {c!r}"))
         t.resizeColumnsToContents()
