@@ -96,6 +96,29 @@ def classify_events(reference: list[tuple], estimated: list[tuple], *, t_collar:
     return ref_status, est_status, confused
 
 
+def clip_event_flags(reference, estimated, *, t_collar: float = T_COLLAR,
+                     percentage_of_length: float = PERCENTAGE_OF_LENGTH) -> dict:
+    """Which events of one clip are errors under the event-based criterion (for the event rows).
+
+    reference, estimated: events of one clip as ``(onset s, offset s, label, ...)`` (further
+    fields, such as a score, are ignored). The matching is :func:`classify_events`' (the optimal
+    one-to-one matching of ``event_based``: same label, onset within ``t_collar`` s, offset within
+    max(``t_collar``, ``percentage_of_length`` x reference length)).
+
+    Returns ``{"missed": [bool per reference event], "false_positive": [bool per estimated
+    event], "confused_with": [label or None per estimated event], "misses": int,
+    "false_positives": int, "errors": misses + false_positives}``; lists follow the input order.
+    """
+    ref = [("", float(r[0]), float(r[1]), str(r[2])) for r in reference]
+    est = [("", float(e[0]), float(e[1]), str(e[2])) for e in estimated]
+    ref_status, est_status, confused = classify_events(ref, est, t_collar=t_collar,
+                                                       percentage_of_length=percentage_of_length)
+    missed = [s == "miss" for s in ref_status]
+    fp = [s == "FP" for s in est_status]
+    return {"missed": missed, "false_positive": fp, "confused_with": confused,
+            "misses": sum(missed), "false_positives": sum(fp), "errors": sum(missed) + sum(fp)}
+
+
 def _model_report(reference: list[tuple], analyses: Mapping[str, object], event_options: dict,
                   with_psds: bool) -> dict:
     first = next(iter(analyses.values()))

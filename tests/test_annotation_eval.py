@@ -74,3 +74,23 @@ def test_names_matched_by_file_name_and_unknown_labels():
     assert pc["horse"]["known_to_model"] is False and pc["horse"]["n_ref"] == 1
     with pytest.raises(ValueError, match="same clips"):
         evaluate_annotations(ref, {"A": models["A"], "B": {"other.wav": _analysis([])}})
+
+
+def test_clip_event_flags_for_the_event_rows():
+    from engine.annotation_eval import clip_event_flags
+
+    ref = [(1.0, 2.0, "dog"), (5.0, 5.5, "cat"), (7.0, 8.0, "dog")]
+    est = [(1.1, 2.1, "dog", 0.9),      # onset 0.1 s late, offset 0.1 s: a hit
+           (5.0, 5.5, "bird", 0.8),     # where the cat is: a false positive, confused with the cat
+           (7.25, 8.0, "dog", 0.7),     # onset 0.25 s late: outside the 0.2-s collar
+           (9.0, 9.5, "dog", 0.6)]      # nothing there
+    flags = clip_event_flags(ref, est)
+    assert flags["missed"] == [False, True, True]
+    assert flags["false_positive"] == [False, True, True, True]
+    assert flags["confused_with"] == [None, "cat", None, None]
+    assert (flags["misses"], flags["false_positives"], flags["errors"]) == (2, 3, 5)
+    # a long event: the offset collar is half its length (1.5 s of 3 s), the onset collar stays 0.2 s
+    long = clip_event_flags([(0.0, 3.0, "dog")], [(0.15, 4.4, "dog")])
+    assert long["missed"] == [False] and long["false_positive"] == [False]
+    assert clip_event_flags([(0.0, 3.0, "dog")], [(0.15, 4.6, "dog")])["errors"] == 2
+    assert clip_event_flags([], [])["errors"] == 0
