@@ -8,6 +8,7 @@ import importlib
 FEATURES = (
     "mmgui.live.install",            # Live tab (microphone or a file played as live)
     "mmgui.annotations.install",     # Annotations dock, Annotate menu, Batch tab (doc.annotations)
+    "mmgui.evaluation.install",      # Evaluate tab; clip errors follow annotation edits (doc.clipUpdated)
     "mmgui.runs.install",            # Runs tab, Training menu (runs folder: $MMSTUDIO_RUNS or ~/mmstudio-runs)
     "mmgui.teaching.install",        # Explain tab
 )

@@ -145,7 +145,7 @@ def test_playback_unavailable_is_explained(qtbot, make_window, models, clip, mon
 def test_the_window_assembles_every_feature(qtbot, make_window):
     """Tabs by key, the features' menus before Help, the annotation dock, regions on the spectrogram."""
     win = make_window()
-    assert win.tab_keys() == ["analysis", "compare", "live", "batch", "runs", "teach"]
+    assert win.tab_keys() == ["analysis", "compare", "live", "batch", "evaluate", "runs", "teach"]
     for key in win.tab_keys():
         win.show_tab(key)
         assert win.current_tab() == key
