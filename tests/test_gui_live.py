@@ -248,6 +248,49 @@ def test_a_real_input_device(qtbot, view, pulse_server, tmp_path):  # noqa: F811
     assert view.session.stats.dropped_frames == 0 and view.panes.columns_drawn > 200
 
 
+@pytest.mark.audio
+def test_events_heard_through_the_sound_server_match_the_offline_analysis(qtbot, view, pulse_server):  # noqa: F811
+    """The demo clip played into the null sink, monitored from its monitor source: the recording holds
+    the clip (found by cross-correlation), and every event of the offline analysis of the clip is
+    recognized live at its time in the stream (and the live events inside the clip are offline ones)."""
+    from scipy.signal import fftconvolve
+
+    view.show()
+    qtbot.waitUntil(lambda: view.controls.listing is None and bool(view.controls.devices), timeout=15000)
+    names = [d["name"] for d in view.controls.devices]
+    pick = names.index("pulse") if "pulse" in names else 0
+    view.controls.input.setCurrentIndex(view.controls.input.findData(view.controls.devices[pick]["index"]))
+    view.controls.rate.setCurrentIndex(view.controls.rate.findData(44100))
+    view.controls.delay.setValue(0.9)
+    view.record_btn.setChecked(True)
+    assert view.start(options(view, thresholds=0.0))
+    qtbot.waitUntil(lambda: view.session.state == "running", timeout=20000)
+    qtbot.wait(500)
+    subprocess.run(["paplay", f"--device={pulse_server.sink}", DEMO], env=dict(os.environ), timeout=60, check=True)
+    qtbot.wait(2500)                                              # the last segments get their context
+    view.stop()
+    run_until_done(qtbot, view)
+    assert view.session.state == "stopped", view.session.message
+    got, sr = sf.read(view.session.saved[-1][0], dtype="float32")
+    clip, _ = sf.read(DEMO, dtype="float32")
+    clip = clip if clip.ndim == 1 else clip.mean(axis=1)
+    got = got if got.ndim == 1 else got.mean(axis=1)
+    corr = fftconvolve(got, clip[::-1], mode="valid")
+    start = int(np.argmax(np.abs(corr))) / sr                     # where the clip begins in the stream (s)
+    assert np.abs(corr).max() > 0.5 * float(np.dot(clip, clip))   # it is the clip, at full level
+    ref = load_model(MODEL, device="cpu").analyze(DEMO)
+    k = view.panes.dt_scale
+    hop = ref.scales[k].hop_s
+    offline = [(e.label, e.onset + start) for e in ref.events(thresholds=0.0, segment_threshold=0.5, scale=k)]
+    live = [(e.label, e.onset) for e in view.events.events]
+    assert offline, "the offline analysis finds events in the demo clip"
+    for label, t in offline:
+        assert any(la == label and abs(on - t) <= 2 * hop for la, on in live), (label, t, live)
+    inside = [(la, on) for la, on in live if start + 2 * hop <= on <= start + ref.duration - 2 * hop]
+    for label, t in inside:
+        assert any(la == label and abs(on - t) <= 2 * hop for la, on in offline), (label, t, offline)
+
+
 @pytest.fixture
 def own_pulse():
     """A private PulseAudio server for this test alone (it gets killed and replaced); the
