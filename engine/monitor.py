@@ -419,6 +419,8 @@ def add_monitor_arguments(p) -> None:
     p.add_argument("--hop", type=float, default=0.5, help="seconds between analyses (default 0.5; rounded to the "
                    "model's coarsest segment)")
     p.add_argument("--window", type=float, default=None, help="analysis window in s (default: the model's, 10 s)")
+    p.add_argument("--delay", type=float, default=0.0, help="report segments this many seconds behind the newest "
+                   "(default 0: at once; about 1 s gives them the right context offline analysis has)")
     p.add_argument("--threshold", type=float, default=None, help="tagging threshold for all classes "
                    "(default: the model's tuned thresholds)")
     p.add_argument("--segment-threshold", type=float, default=0.5, help="segment probability of an active class")
@@ -459,7 +461,8 @@ def run_monitor(args) -> int:
     try:
         summary = monitor(predictor, source, hop_s=args.hop, jsonl=args.jsonl, record=args.record,
                           duration=args.duration, alerts=alerts, stop=stop, window_s=args.window,
-                          thresholds=args.threshold, segment_threshold=args.segment_threshold)
+                          thresholds=args.threshold, segment_threshold=args.segment_threshold,
+                          delay_s=args.delay)
     finally:
         for sig, h in previous.items():
             signal.signal(sig, h)

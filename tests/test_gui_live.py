@@ -264,8 +264,7 @@ def test_events_heard_through_the_sound_server_match_the_offline_analysis(qtbot,
     view.controls.delay.setValue(0.9)
     view.record_btn.setChecked(True)
     assert view.start(options(view, thresholds=0.0))
-    qtbot.waitUntil(lambda: view.session.state == "running", timeout=20000)
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: view.session.state == "running" and view.session.stats.hops >= 1, timeout=20000)
     subprocess.run(["paplay", f"--device={pulse_server.sink}", DEMO], env=dict(os.environ), timeout=60, check=True)
     qtbot.wait(2500)                                              # the last segments get their context
     view.stop()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,3 +129,43 @@ def test_monitor_a_real_input_device(pulse_server, tiny_model_file, tmp_path):  
     proc = subprocess.run([sys.executable, "-m", "engine", "devices", "--json"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and {json.loads(line)["name"] for line in proc.stdout.splitlines()} >= {device["name"]}
+
+
+@pytest.mark.audio
+def test_mmnet_monitor_hears_the_clip_played_into_the_sound_server(pulse_server, tmp_path):  # noqa: F811
+    """End to end on the command line: the demo clip played into the null sink while `mmnet monitor`
+    listens to its monitor; the clear events of the clip's offline analysis come out as JSON lines
+    at their times in the stream (the clip's start found in the recording by cross-correlation)."""
+    from scipy.signal import fftconvolve
+
+    root = Path(__file__).resolve().parents[1]
+    model, demo = root / "assets" / "models" / "mmnet-ms.safetensors", root / "assets" / "demo" / "demo.wav"
+    if not model.exists():
+        pytest.skip("bundled model missing")
+    rec = tmp_path / "heard.wav"
+    mon = subprocess.Popen([sys.executable, "-m", "engine", "monitor", str(model), "--device", "pulse",
+                            "--samplerate", "44100", "--threshold", "0", "--delay", "0.9", "--duration", "14",
+                            "--jsonl", "--record", str(rec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, cwd=str(tmp_path))
+    try:
+        first = [mon.stdout.readline()]                          # the first hop: listening now
+        assert '"hop"' in first[0], (first, mon.stderr.read() if mon.poll() is not None else "")
+        subprocess.run(["paplay", f"--device={pulse_server.sink}", str(demo)], timeout=60, check=True)
+        out, err = mon.communicate(timeout=90)
+    finally:
+        mon.kill()
+    assert mon.returncode == 0, err
+    lines = [json.loads(line) for line in first + out.splitlines()]
+    live = [(e["label"], e["onset"], e["score"]) for e in lines if e["type"] == "event"]
+    got, sr = sf.read(str(rec), dtype="float32")
+    clip, _ = sf.read(str(demo), dtype="float32")
+    corr = fftconvolve(got if got.ndim == 1 else got.mean(1), (clip if clip.ndim == 1 else clip.mean(1))[::-1],
+                       mode="valid")
+    start = int(np.argmax(np.abs(corr))) / sr
+    ref = load_model(str(model), device="cpu").analyze(str(demo))
+    hop = max(s.hop_s for s in ref.scales)
+    clear = [(e.label, e.onset + start) for e in ref.events(thresholds=0.0, segment_threshold=0.5) if e.score >= 0.7]
+    assert clear and lines[-1]["type"] == "end"
+    for label, t in clear:
+        assert any(la == label and abs(on - t) <= 2 * hop for la, on, _ in live), (label, t, live)
+
