@@ -53,9 +53,7 @@ def _analysis(entry, spans, clip_probs):
 
 @pytest.fixture
 def evaluated(qtbot, make_window, models, tmp_path):
-    """A window on the dataset with the analyses of A and B injected and the Evaluate tab installed."""
-    from mmgui.evaluation.install import install
-
+    """A window on the dataset with the analyses of A and B injected (the window installs the Evaluate tab)."""
     root = tmp_path / "set"
     (root / "audio" / "test").mkdir(parents=True)
     (root / "metadata").mkdir()
@@ -74,7 +72,7 @@ def evaluated(qtbot, make_window, models, tmp_path):
         doc.analyses[(c.path, b.path)] = _analysis(b, *B[c.name])
     doc.set_slot("A", a.path)
     doc.set_slot("B", b.path)
-    view = install(win)
+    view = win.features["mmgui.evaluation.install"]
     wait_idle(qtbot, win)
     return win, view
 
@@ -172,6 +170,9 @@ def test_error_flags_on_the_event_rows_and_the_clip_list_sorted_by_errors(qtbot,
     pane = win.analysis.events
     assert doc.current.name == "c1.wav"
     assert [k for k, _, _ in pane.lanes] == ["ref", "A", "B"]
+    doc.display.set_mark_errors(False)                      # marks are shown on request only
+    assert pane.errors == {}
+    doc.display.set_mark_errors(True)
     # A on c1: its dog (0.5-1.5 s) hits, its bell at 3.5-4.0 s is a false positive, and the reference
     # bell at 2.0-3.0 s is missed; B finds both
     assert [e[:3] for e in pane.errors["A"]["estimated"]] == [(0.5, 1.5, "dog"), (3.5, 4.0, "bell")]

@@ -15,6 +15,7 @@ class DisplaySettings(QObject):
         self.attention_scale: str = "all"        # "all" or a scale name
         self.attention_per_second = True         # a_t / hop_s, comparable across scales
         self.selected_classes: list[str] | None = None   # None: the top classes of the clip
+        self.mark_errors = False                 # false positives and misses on the event rows
 
     def reset_for_model(self) -> None:
         """Model A changed: its scales and classes are other ones (no signal: the caller emits)."""
@@ -32,6 +33,12 @@ class DisplaySettings(QObject):
     def set_attention_per_second(self, on: bool) -> None:
         self.attention_per_second = bool(on)
         self.displayChanged.emit()
+
+    def set_mark_errors(self, on: bool) -> None:
+        """Mark each model's false positives and misses against the reference on the event rows."""
+        if bool(on) != self.mark_errors:
+            self.mark_errors = bool(on)
+            self.displayChanged.emit()
 
     def shown_classes(self, analysis, limit: int = 3) -> list[str]:
         """Classes drawn as curves: the user's selection, else the clip's most probable ones."""

@@ -14,4 +14,10 @@ def install(window):
         store.changed.connect(doc.clipUpdated)
     view = EvaluationView(doc)
     window.add_tab("evaluate", "Evaluate", view)
+    act = window.menu("&View").addAction("Mark errors on the event rows")
+    act.setCheckable(True)
+    act.setToolTip("False positives and misses of each model against the reference (event-based, 200 ms collar)")
+    act.toggled.connect(doc.display.set_mark_errors)
+    doc.display.displayChanged.connect(lambda: act.setChecked(doc.display.mark_errors))
+    view.run_button.clicked.connect(lambda: doc.display.set_mark_errors(True))   # evaluating shows them
     return view

@@ -82,7 +82,7 @@ class EventsPane(TimePane):
             a = doc.analysis(slot)
             evs = [tuple(e) for e in doc.events(slot)] if a is not None else None
             lanes.append((slot, entry.name, evs))
-            flags = model_errors(doc, slot, clip) if ref is not None else None
+            flags = model_errors(doc, slot, clip) if ref is not None and doc.display.mark_errors else None
             if flags is not None:
                 self.errors[slot] = flags
         for _, _, evs in lanes:
