@@ -31,5 +31,5 @@ def test_mean_std_pairs_and_costs(tmp_path):
     assert "| att | 0,1 | 70.0 ± 14.1 | 30.0 ± 0.0 |" in out
     assert "60.0 ± 14.1 | 20.0 ± 14.1 | 88 |" in out   # seg F1, event F1, mean CPU (82 and 94 s)
     assert "| mean | 0,1 | 45.0 ± 7.1 |" in out and "| - | - | 71 |" in out
-    assert "| att | 25.0 ± 21.2 [2/2] |" in out   # paired mAP: +10 and +40 points
+    assert "| att | 25.0 ± 21.2 [2/2, t 1.7] |" in out   # paired mAP: +10 and +40 points
     assert "| att | 1 | 80.0 | 30.0 | 80.0 | 90.0 | 50.0 | 70.0 | 30.0 | 94 |" in out
