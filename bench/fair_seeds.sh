@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 REGIME="${REGIME:-mixed}"
 ROOT="$(realpath -m "${1:-runs}")"
 SEEDS="${SEEDS:-0 1 2}"
-PASSES="${PASSES:-resnet-mean resnet-att mmnet-authors;resnet-att-class mmnet-label mmnet-ms-unit}"
+PASSES="${PASSES:-resnet-mean resnet-att mmnet-authors;resnet-att-class mmnet-label;mmnet-ms-unit}"
 export EPOCHS="${EPOCHS:-10}" LR_STEP="${LR_STEP:-7}" REGIME
 first=""
 IFS=';' read -ra pass_list <<< "$PASSES"
