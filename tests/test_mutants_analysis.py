@@ -3,6 +3,8 @@ mutmut run, bench/mutation.md): per-window gating on long recordings, gap bridgi
 threshold choice, the JSON and TSV forms, primary scales of model files."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -91,13 +93,13 @@ def test_json_and_tsv_forms():
     seg = np.array([[0.123456, 0.9], [0.7, 0.2]])
     att = np.array([0.25, 0.75], np.float32)
     sc = ScaleAnalysis("stage3", HOP, np.array([0.0, 0.5]), seg, att)
-    a = Analysis(classes=["a", "b"], duration=1.00004, clip_macro=np.array([0.81234, 0.9]),
+    a = Analysis(classes=["a", "b"], duration=1.00004 + 0.4, clip_macro=np.array([0.81234, 0.9]),
                  clip_ensemble=np.array([0.7, 0.95]), scales=[sc], thresholds=np.array([0.5, 0.25]),
                  method="mmnet-ms", source="x.wav", primary_scale=0, window_s=10.0,
                  window_times=np.array([0.0]), window_probs=np.array([[0.7, 0.95]]))
     d = a.to_dict(decimals=2)
     assert d == {
-        "file": "x.wav", "method": "mmnet-ms", "duration": 1.0, "classes": ["a", "b"],
+        "file": "x.wav", "method": "mmnet-ms", "duration": 1.4, "classes": ["a", "b"],
         "thresholds": [0.5, 0.25],
         "clip": {"macro": [0.81, 0.9], "ensemble": [0.7, 0.95]},
         "windows": {"window_s": 10.0, "times": [0.0], "probs": [[0.7, 0.95]]},
@@ -106,6 +108,9 @@ def test_json_and_tsv_forms():
         "events": [{"onset": 0.0, "offset": 0.5, "label": "b", "score": 0.9},
                    {"onset": 0.5, "offset": 1.0, "label": "a", "score": 0.7}],
     }
+    assert sc.to_dict()["segment_probs"][0][0] == pytest.approx(0.12346, abs=1e-7)          # 5 decimals
+    later = replace(a, window_times=np.array([0.0, 9.876543]), window_probs=np.array([[0.7, 0.95], [0.1, 0.2]]))
+    assert later.to_dict(events=[], decimals=2)["windows"]["times"] == [0.0, 9.88]
     assert a.to_dict()["scales"][0]["segment_probs"][0][0] == pytest.approx(0.12346, abs=1e-7)   # 5 decimals
     given = [Event(0.1, 0.2, "a", 0.3)]
     assert a.to_dict(events=given)["events"] == [{"onset": 0.1, "offset": 0.2, "label": "a", "score": 0.3}]
@@ -124,3 +129,32 @@ def test_primary_scale_of_model_metadata():
     assert primary_scale_index({"scales": scales, "primary_scale": None}) == 1  # older files: longest hop
     assert primary_scale_index({"scales": scales}) == 1
     assert primary_scale_index({"scales": []}) is None and primary_scale_index({}) is None
+
+
+def test_segment_thresholds_median_filter_and_scale_choice():
+    # a segment probability equal to its threshold is active, also for thresholds that float32 rounds
+    seg = np.array([[0.7, 0.5], [0.1, 0.1]], np.float32)
+    a = _analysis(seg, clip=[0.9, 0.9])
+    assert a.events(segment_threshold=[0.7, 0.5]) == [Event(0.0, 0.5, "a", 0.7), Event(0.0, 0.5, "b", 0.5)]
+    # median filter over classes separately, "nearest" at the borders, odd lengths (1.0 s = 2 -> 3 segments)
+    col = np.array([0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9])
+    m = _analysis(np.stack([col, 1 - col], axis=1), clip=[0.9, 0.9])
+    assert m.events(median_s=2.5) == [Event(0.0, 0.5, "a", 0.9), Event(0.5, 3.0, "b", 0.9),
+                                      Event(3.0, 4.0, "a", 0.9)]            # 5 segments: x0 kept at the border
+    assert m.events(median_s=1.0) == [Event(0.0, 0.5, "a", 0.9), Event(0.5, 3.0, "b", 0.9),
+                                      Event(3.0, 4.0, "a", 0.9)]
+    spike = _analysis(np.stack([[0.1, 0.1, 0.9, 0.1, 0.1], np.zeros(5)], axis=1), clip=[0.9, 0.9])
+    assert spike.events(median_s=1.0) == []                                    # a one-segment blip goes
+    assert spike.events(median_s=0.2) == spike.events() == [Event(1.0, 1.5, "a", 0.9)]   # under one segment: none
+    # the scale asked for, not the primary one
+    fine = ScaleAnalysis("fine", 0.25, np.arange(4) * 0.25, np.array([[0.9, 0.0]] * 2 + [[0.0, 0.0]] * 2))
+    coarse = ScaleAnalysis("coarse", 0.5, np.arange(2) * 0.5, np.array([[0.0, 0.9], [0.0, 0.0]]))
+    two = _analysis(np.zeros((2, 2)), clip=[0.9, 0.9], scales=[fine, coarse], primary=1, duration=1.0)
+    assert two.events() == [Event(0.0, 0.5, "b", 0.9)]
+    assert two.events(scale="fine") == two.events(scale=0) == [Event(0.0, 0.5, "a", 0.9)]
+
+
+def test_window_events_reach_their_threshold_and_keep_four_decimals():
+    w = _analysis(np.zeros((0, 2)), clip=[0.5, 0.234567], scales=[], duration=20.0, windows=[0.0, 10.0],
+                  window_probs=[[0.5, 0.1], [0.2, 0.234567]], thresholds=0.2)
+    assert w.events() == [Event(0.0, 10.0, "a", 0.5), Event(10.0, 20.0, "a", 0.2), Event(10.0, 20.0, "b", 0.2346)]
