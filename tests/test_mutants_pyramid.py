@@ -135,3 +135,27 @@ def test_every_click_lands_in_its_column_at_the_views_settings():
         assert img[0, max(0, col - 1):col + 2].max() >= v         # the click is in its column or a neighbour
     shown = set(np.unique(img[0])) - {0.0}
     assert shown <= {v for i, v in zip(at, clicks[0, at]) if start - dt <= i * hop < end + dt}
+
+
+def test_columns_choose_the_level_from_dt(pyr, frames):
+    # dt = 2 frames: level 0 (a level-1 column would be wider than dt / 4)
+    img, start, end, k, dt = pyr.columns(0.0, 64.0, 128, margin=0.0, slack=1.0)
+    assert (start, end, k, dt) == (0.0, 64.0, 0, 0.5)
+    np.testing.assert_array_equal(img, frames[:, :256].reshape(3, 128, 2).max(axis=2))
+    # dt = 16 s from 256 s on: level 2 columns 64 .. 127
+    img, start, end, k, dt = pyr.columns(256.0, 512.0, 16, margin=0.0, slack=1.0)
+    assert (start, end, k, dt) == (256.0, 512.0, 2, 16.0)
+    np.testing.assert_array_equal(img, frames[:, 1024:2048].reshape(3, 16, 64).max(axis=2))
+    # the whole file on 2 px (dt 510 s): the top level; on 1 px (dt 2040 s) still the top level
+    *_, k, dt = pyr.columns(0.0, 1000.0, 2)
+    assert k == 3 and dt == pytest.approx(510.0)
+    img, start, end, k, dt = pyr.columns(0.0, 2000.0, 1)
+    assert (k, start) == (3, 0.0) and img.shape == (3, 1)
+    np.testing.assert_array_equal(img[:, 0], frames.max(axis=1))
+
+
+def test_frames_fill_a_wide_view_from_level_0(pyr, frames):
+    """2000 frames on 2000 px: with the margins 3000 frames, more than select's default 2048."""
+    img, start, end, k, dt = pyr.columns(100.0, 600.0, 2000)
+    assert (start, end, k, dt) == (0.0, 725.25, 0, 0.0)
+    np.testing.assert_array_equal(img, frames[:, :2901])
