@@ -158,3 +158,26 @@ def test_window_events_reach_their_threshold_and_keep_four_decimals():
     w = _analysis(np.zeros((0, 2)), clip=[0.5, 0.234567], scales=[], duration=20.0, windows=[0.0, 10.0],
                   window_probs=[[0.5, 0.1], [0.2, 0.234567]], thresholds=0.2)
     assert w.events() == [Event(0.0, 10.0, "a", 0.5), Event(10.0, 20.0, "a", 0.2), Event(10.0, 20.0, "b", 0.2346)]
+
+
+def test_thresholds_compare_in_float32_like_the_probabilities():
+    """0.7 typed by a user, or read back from JSON as a float64, tags a float32 probability 0.7."""
+    a = _analysis(np.zeros((2, 2)), clip=[0.7, 0.3])
+    assert a.tags(0.7) == ["a"] and a.tags([0.7, 0.3]) == ["a", "b"]
+    a.thresholds = np.array([0.7, 0.3])                                  # float64, as from JSON
+    assert a.tags() == ["a", "b"]
+
+
+def test_event_order_durations_and_rounding():
+    # class-major pairing, then sorted by (onset, label): b's shorter event after a's longer one
+    seg = np.array([[0.9, 0.9], [0.9, 0.1], [0.1, 0.1], [0.9, 0.1], [0.9, 0.1], [0.9, 0.1]], np.float32)
+    a = _analysis(seg, clip=[0.9, 0.9])
+    assert a.events() == [Event(0.0, 1.0, "a", 0.9), Event(0.0, 0.5, "b", 0.9), Event(1.5, 3.0, "a", 0.9)]
+    # an event exactly min_duration_s long stays; a short one does not stop the later ones
+    assert a.events(min_duration_s=1.0) == [Event(0.0, 1.0, "a", 0.9), Event(1.5, 3.0, "a", 0.9)]
+    assert a.events(min_duration_s=1.5) == [Event(1.5, 3.0, "a", 0.9)]
+    # onsets, offsets and scores to 4 decimals
+    h = 0.123456
+    odd = _analysis(np.zeros((3, 2)), clip=[0.9, 0.9], duration=1.0,
+                    scales=[ScaleAnalysis("s", h, np.arange(3) * h, np.array([[0.1, 0.0], [0.654321, 0.0], [0.1, 0.0]]))])
+    assert odd.events() == [Event(0.1235, 0.2469, "a", 0.6543)]
