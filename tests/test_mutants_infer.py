@@ -93,3 +93,23 @@ def test_without_ensemble_the_windows_hold_the_clip_path(predictor):
     np.testing.assert_allclose(a.window_probs, [[0.6, 0.1, 0.2], [0.2, 0.7, 0.3]])
     np.testing.assert_allclose(a.clip_macro, [0.6, 0.7, 0.3])
     assert predictor._merge(results, 12.0, None, []).log_mel.shape == (128, 0)
+
+
+def test_the_models_own_feature_settings_are_used(tmp_path, audio_3s):
+    """A model trained on other log-mel settings (here fmin 50 Hz, log gain 100) is analyzed with
+    them, not with the defaults every other test model has."""
+    from engine.features import FeatureConfig, Normalizer, log_mel
+    from engine.modelfile import ModelBundle, save_model
+    from engine.models import build
+    from tests.conftest import TINY
+
+    torch.manual_seed(0)
+    cfg = FeatureConfig(fmin=50.0, log_gain=100.0)
+    bundle = ModelBundle(build("mmnet-ms", 2, **TINY).eval(), cfg, ["a", "b"],
+                         Normalizer(np.full(128, 1.0), np.full(128, 2.0)))
+    save_model(bundle, tmp_path / "m.safetensors")
+    predictor = load_model(tmp_path / "m.safetensors", device="cpu")
+    assert predictor.feature_config == cfg
+    a = predictor.analyze(audio_3s, sr=44100, keep_features=True)
+    np.testing.assert_allclose(a.log_mel, log_mel(audio_3s, 44100, cfg).numpy(), atol=1e-4)
+    assert np.abs(a.log_mel - log_mel(audio_3s, 44100).numpy()).max() > 0.1
