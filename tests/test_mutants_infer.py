@@ -113,3 +113,4 @@ def test_the_models_own_feature_settings_are_used(tmp_path, audio_3s):
     a = predictor.analyze(audio_3s, sr=44100, keep_features=True)
     np.testing.assert_allclose(a.log_mel, log_mel(audio_3s, 44100, cfg).numpy(), atol=1e-4)
     assert np.abs(a.log_mel - log_mel(audio_3s, 44100).numpy()).max() > 0.1
+    assert predictor.analyze(audio_3s, sr=44100).log_mel is None                 # kept only when asked
