@@ -4,6 +4,7 @@
 #   bench/mutation.sh MODULE [TEST ...]
 #   bench/mutation.sh engine/losses.py            # the module's own targeted test selection
 #   JOBS=2 bench/mutation.sh mmgui/pyramid.py
+#   MUTANTS='engine.infer.x*_merge* engine.infer.x*_extract*' bench/mutation.sh engine/infer.py   # some functions only
 #
 # The working tree (tracked and untracked, not ignored files) is copied to a scratch folder
 # ($MUTATION_DIR, default /tmp/mmstudio-mutation/<module>), mutmut mutates MODULE there and runs
@@ -25,10 +26,15 @@ if [ $# -gt 0 ]; then
 else
     case "$MODULE" in
         engine/losses.py)   TESTS=(tests/test_losses.py tests/test_losses_hand.py) ;;
-        engine/infer.py)    TESTS=(tests/test_infer.py tests/test_infer_windows.py) ;;
+        # the model-running infer tests, without the CLI ones (a subprocess each, 40 s a mutant)
+        engine/infer.py)    TESTS=(tests/test_infer_windows.py tests/test_infer.py::test_analyze_a_short_clip
+                                   tests/test_infer.py::test_long_recording_is_seamless tests/test_infer.py::test_cancel
+                                   tests/test_infer.py::test_bad_audio_is_an_audio_error) ;;
         engine/metrics.py)  TESTS=(tests/test_metrics.py) ;;
-        engine/analysis.py) TESTS=(tests/test_infer.py tests/test_infer_windows.py) ;;
-        mmgui/pyramid.py)   TESTS=(tests/test_gui_pyramid.py tests/test_gui_display.py) ;;
+        engine/analysis.py) TESTS=(tests/test_mutants_analysis.py tests/test_infer_windows.py
+                                   tests/test_infer.py::test_analyze_a_short_clip tests/test_infer.py::test_long_recording_is_seamless
+                                   tests/test_infer.py::test_events_thresholds_gating_and_filters tests/test_infer.py::test_cancel) ;;
+        mmgui/pyramid.py)   TESTS=(tests/test_gui_pyramid.py tests/test_mutants_pyramid.py) ;;
         *) echo "no default test selection for $MODULE: name the tests after it" >&2; exit 2 ;;
     esac
 fi
@@ -65,6 +71,11 @@ EOF
 export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1
 unset PYTHONPATH
 START=$(date +%s)
-nice -n 10 "$MUTMUT" run --max-children "${JOBS:-1}" || true
+set -f                                   # MUTANTS: fnmatch patterns of mutant names, e.g. 'engine.infer.x*_merge*'
+read -ra PATTERNS <<< "${MUTANTS:-}"
+nice -n 10 "$MUTMUT" run --max-children "${JOBS:-1}" "${PATTERNS[@]}" || true
+set +f
 echo "mutmut over $MODULE with ${TESTS[*]}: $(( $(date +%s) - START )) s"
 "$MUTMUT" results --all false 2>/dev/null || "$MUTMUT" results
+echo "counts (killed / survived / timeout / no tests):"
+"$MUTMUT" results --all true 2>/dev/null | awk '{print $2}' | sort | uniq -c

@@ -159,7 +159,8 @@ class SpectrogramPyramid:
         n_px = max(1, int(n_px))
         span = max(t1 - t0, self.hop_s)
         if span / self.hop_s <= n_px:
-            sel = self.select(t0, t1, max_cols=n_px, margin=margin)
+            # level 0 for the margins too: at most (1 + 2 * margin) * n_px frames
+            sel = self.select(t0, t1, max_cols=int(np.ceil(n_px * (1 + 2 * margin))) + 1, margin=margin)
             return None if sel is None else (*sel, 0.0)
         dt = span / n_px * slack
         with self._lock:
