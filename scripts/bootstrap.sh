@@ -16,7 +16,7 @@ mm_log() { printf '[setup] %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------
 MM_PKGS_APP="libportaudio2 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libfontconfig1 libdbus-1-3"
-MM_PKGS_TEST="xvfb xauth pulseaudio pulseaudio-utils libasound2-plugins"
+MM_PKGS_TEST="xvfb xauth pulseaudio pulseaudio-utils libasound2-plugins librsvg2-bin"   # rsvg-convert: SVG exports rendered outside Qt
 mm_pkgs="$MM_PKGS_APP"
 [ "$MM_MODE" = test ] && mm_pkgs="$mm_pkgs $MM_PKGS_TEST"
 
