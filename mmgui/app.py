@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     theme.configure_pyqtgraph()
     from .mainwindow import MainWindow
 
-    win = MainWindow(player=None if args.no_audio else "auto")
+    win = MainWindow(player=None if args.no_audio else "auto", features=False)   # features: in start()
     try:
         w, h = (int(x) for x in args.size.lower().split("x"))
         win.resize(w, h)
@@ -90,6 +90,7 @@ def main(argv=None) -> int:
                 win.open_paths(args.paths)
         elif not args.no_demo:
             win.opener.open_demo()
+        win.install_features()      # while the headers are read and the model loads in the background
         gcpolicy.freeze_startup()   # what exists now (modules, the window) is never scanned again
 
     def assign(explicit):

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
     firstAnalysisPainted = Signal(float)      # time.monotonic() of the first paint showing model A's analysis
 
     def __init__(self, doc: Document | None = None, settings: QSettings | None = None, player="auto",
-                 discover: bool = False):
+                 discover: bool = False, features: bool = True):
         super().__init__()
         self.doc = doc or Document(self)
         self.settings = settings if settings is not None else QSettings("MMStudio", "M&m Studio")
@@ -128,11 +128,9 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbars(player)
         self._build_menus()
-        self.features = install_all(self)
-        from .views.regions import attach as attach_regions
-
-        attach_regions(self.analysis.spectrogram, self.doc.annotations, self.doc)   # draw/edit events there
-        self.resizeDocks([self.docks["predictions"]], [300], Qt.Orientation.Horizontal)
+        self.features: dict[str, object] = {}
+        if features:
+            self.install_features()
         d = self.doc
         d.message.connect(self.show_message)
         d.busyChanged.connect(self._busy)
@@ -144,6 +142,18 @@ class MainWindow(QMainWindow):
             self.opener.discover_models()
 
     # ================================================================ assembling
+    def install_features(self) -> None:
+        """Build the features' tabs, docks and menus (``mmgui/features.py``). The app calls this
+        once the window is shown and the first analysis is under way, so that building them
+        overlaps loading the model instead of delaying the window."""
+        if self.features:
+            return
+        self.features = install_all(self)
+        from .views.regions import attach as attach_regions
+
+        attach_regions(self.analysis.spectrogram, self.doc.annotations, self.doc)   # draw/edit events there
+        self.resizeDocks([self.docks["predictions"]], [300], Qt.Orientation.Horizontal)
+
     def add_tab(self, key: str, title: str, widget: QWidget) -> None:
         """A central tab, shown with Ctrl+<n> (n: its place) and :meth:`show_tab`."""
         self._tab_keys.append(key)
