@@ -1,9 +1,10 @@
 """The main window of M&m Studio: assembles tabs, docks, toolbars and menus from the modules
 that own them, and shows status and progress.
 
-Tabs and docks are listed once (``TABS``, ``DOCKS``); features added later call
-:meth:`MainWindow.add_tab`, :meth:`MainWindow.add_dock` and :meth:`MainWindow.menu` from their
-own ``install(window)`` instead of growing this file. Tabs are addressed by key, never by index.
+The workspace's own tabs and docks are listed once in ``__init__``; the features
+(``mmgui/features.py``) call :meth:`MainWindow.add_tab`, :meth:`MainWindow.add_dock` and
+:meth:`MainWindow.menu` from their own ``install(window)`` instead of growing this file. Tabs and
+docks are addressed by key, never by index.
 """
 from __future__ import annotations
 
