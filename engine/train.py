@@ -609,8 +609,10 @@ def run(args) -> int:
     sinks = event_sinks(args.events, args.out)
     trainer = Trainer(cfg, args.out, events=sinks)
     signals = install_stop_handlers(trainer)
+    completed = False
     try:
         summary = trainer.run(resume=args.resume)
+        completed = True
     except (TrainingError, DatasetError) as exc:
         print(f"mmnet train: {exc}", file=sys.stderr)
         return 2
@@ -619,6 +621,10 @@ def run(args) -> int:
         for sink in sinks:
             sink.close()
         if distributed and torch.distributed.is_initialized():
+            if completed:
+                # rank 0 writes the model after the last collective: a rank that tore gloo down
+                # meanwhile aborted at exit now and then ("terminate called without an active exception")
+                torch.distributed.barrier()
             torch.distributed.destroy_process_group()
     if summary.get("stopped"):
         return 128 + trainer.stop_signal if trainer.stop_signal else 130
