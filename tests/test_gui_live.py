@@ -221,15 +221,20 @@ def test_a_failing_device_listing_leaves_the_view_usable(qtbot, view, monkeypatc
     assert view.session.state == "stopped"
 
 
-@pytest.mark.audio
-def test_a_real_input_device(qtbot, view, pulse_server, tmp_path):  # noqa: F811
-    """The null sink's monitor through PortAudio: what is played into the sink is analyzed and recorded."""
+def listen_to_the_sink(qtbot, view) -> None:
+    """Show the view with the PulseAudio device ("pulse", the null sink's monitor) at 44.1 kHz chosen."""
     view.show()
     qtbot.waitUntil(lambda: view.controls.listing is None and bool(view.controls.devices), timeout=15000)
     names = [d["name"] for d in view.controls.devices]
     pick = names.index("pulse") if "pulse" in names else 0
     view.controls.input.setCurrentIndex(view.controls.input.findData(view.controls.devices[pick]["index"]))
     view.controls.rate.setCurrentIndex(view.controls.rate.findData(44100))
+
+
+@pytest.mark.audio
+def test_a_real_input_device(qtbot, view, pulse_server, tmp_path):  # noqa: F811
+    """The null sink's monitor through PortAudio: what is played into the sink is analyzed and recorded."""
+    listen_to_the_sink(qtbot, view)
     view.record_btn.setChecked(True)
     assert view.start()
     qtbot.waitUntil(lambda: view.session.state == "running", timeout=20000)
@@ -255,12 +260,7 @@ def test_events_heard_through_the_sound_server_match_the_offline_analysis(qtbot,
     recognized live at its time in the stream (and the live events inside the clip are offline ones)."""
     from scipy.signal import fftconvolve
 
-    view.show()
-    qtbot.waitUntil(lambda: view.controls.listing is None and bool(view.controls.devices), timeout=15000)
-    names = [d["name"] for d in view.controls.devices]
-    pick = names.index("pulse") if "pulse" in names else 0
-    view.controls.input.setCurrentIndex(view.controls.input.findData(view.controls.devices[pick]["index"]))
-    view.controls.rate.setCurrentIndex(view.controls.rate.findData(44100))
+    listen_to_the_sink(qtbot, view)
     view.controls.delay.setValue(0.9)
     view.record_btn.setChecked(True)
     assert view.start(options(view, thresholds=0.0))
