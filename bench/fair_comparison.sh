@@ -7,7 +7,8 @@
 #   mmnet-unit (paper's loss with a_t summing to 1), mmnet-authors (variant=authors-code: the
 #   authors' loss and single-conv kernel-3 f_det/f_att), mmnet-label (variant=label-specific:
 #   the authors' loss with a per-class mix of the m heads, a_{t,c}),
-#   mmnet-ms-unit, mmnet-ms-label, mmnet-ms-authors
+#   mmnet-ms-unit, mmnet-ms-label, mmnet-ms-authors, mmnet-ms-authors-z (the authors' loss with
+#   eq. 9's softmax over a_t standardized over time, so the pooling that trains f_att is sharp)
 # with one seed, then print test metrics (mAP, transient/long mAP, AUC, F1, segment and event F1).
 #   REGIME=mixed bash bench/fair_comparison.sh [OUT]     (default runs/fair-REGIME)
 # Sizes are env-overridable: N_TRAIN (300), N_VAL (60), N_TEST (150), EPOCHS (12), LR_STEP (8),
@@ -30,6 +31,7 @@ ALL=(
   "mmnet-ms-unit|mmnet-ms|--set attention_scale=unit"
   "mmnet-ms-label|mmnet-ms|--set variant=label-specific"
   "mmnet-ms-authors|mmnet-ms|--set variant=authors-code --set micro_hidden=0"
+  "mmnet-ms-authors-z|mmnet-ms|--set variant=authors-code --set micro_hidden=0 --set ensemble_pooling=zscore"
 )
 SYSTEMS=()
 for spec in "${ALL[@]}"; do
