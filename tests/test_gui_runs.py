@@ -99,6 +99,7 @@ def _fill(dialog: TrainDialog, out: Path, epochs: int) -> None:
 def test_dialog_run_cancel_resume_finish_and_restart(qtbot, tmp_path, make_runs):
     runs_root = tmp_path / "runs"
     model, view = make_runs(runs_root)
+    assert not runs_root.exists()          # opening the app makes no folder; the first run does
     ready = []
     model.modelReady.connect(ready.append)
 

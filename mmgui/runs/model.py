@@ -52,17 +52,22 @@ class RunsModel(QObject):
 
     # ---------------------------------------------------------------- folder
     def set_root(self, root: str) -> None:
-        """Read a runs folder (created if missing): its runs reappear with their curves and logs."""
-        try:
-            Path(root).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.message.emit(f"{root}: cannot use this runs folder ({exc.strerror or exc})", "error")
+        """Read a runs folder: its runs reappear with their curves and logs. A folder that does
+        not exist yet is not made here (the first launched run makes it), so merely starting
+        the app leaves the user's home as it was."""
+        if Path(root).exists() and not Path(root).is_dir():
+            self.message.emit(f"{root}: cannot use this runs folder (not a folder)", "error")
             return
         self.root = str(Path(root).absolute())
         keep = {p: r for p, r in self.runs.items() if r.process is not None or p in self._queue}
         self.runs = dict(keep)
-        found = [s.path for s in list_runs(self.root)]
-        found += [p for p in Path(self.root).iterdir() if (p / LAUNCH).exists() and p not in found]
+        found = []
+        if Path(self.root).is_dir():
+            try:
+                found = [s.path for s in list_runs(self.root)]
+                found += [p for p in Path(self.root).iterdir() if (p / LAUNCH).exists() and p not in found]
+            except OSError as exc:
+                self.message.emit(f"{root}: cannot read this runs folder ({exc.strerror or exc})", "error")
         for path in found:
             path = str(Path(path).absolute())
             if path not in self.runs:
