@@ -352,10 +352,13 @@ def to_dict(comparison: Comparison) -> dict:
 
 
 def save(comparison: Comparison, path: str | Path) -> Path:
-    """Write ``comparison`` as JSON (indented, UTF-8), atomically."""
+    """Write ``comparison`` as JSON (UTF-8, indented; innermost objects and lists on one line), atomically."""
     path = Path(path)
+    text = json.dumps(to_dict(comparison), indent=1, ensure_ascii=False)
+    text = re.sub(r"([\[{])\n\s*([^\[\]{}]*?)\n\s*([\]}])",
+                  lambda m: m.group(1) + re.sub(r"\n\s*", " ", m.group(2)) + m.group(3), text)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(to_dict(comparison), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
 
