@@ -152,3 +152,9 @@ def test_compare_tab_builds_the_page_on_first_show_from_the_bundled_file(qtbot, 
     assert "(bundled)" in page.info.text()
     assert page.verdict.text().startswith("M&mnet (authors' loss) vs ResNet-ATT (3 seeds, paired) — ")
     assert page.minimumSizeHint().width() <= 480          # fits the tab without a scroll bar at 1280 px
+
+
+def test_rows_keep_the_files_order_until_a_header_is_clicked(qtbot, doc, results, tiny_model_file):
+    view = make_view(qtbot, doc, results)
+    doc.set_slot("A", tiny_model_file("resnet-att"))
+    assert [r["name"] for r in view.table.rows()] == ["resnet-mean", "resnet-att", "mmnet-authors"]

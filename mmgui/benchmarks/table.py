@@ -61,6 +61,7 @@ class BenchmarkTable(QTableWidget):
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         h.setSortIndicatorShown(True)
+        h.setSortIndicator(-1, Qt.SortOrder.DescendingOrder)    # the file's order until a header is clicked
         self.setSortingEnabled(True)
         self.mode = "mean"
 
