@@ -19,8 +19,10 @@ SCRIPT = ROOT / "bench" / "aggregate_seeds.py"
 BUNDLED = ROOT / "assets" / "results" / "fair-comparison.json"
 NOTE_AUTHORS = "--set variant=authors-code --set micro_hidden=0"
 # per seed: mAP, short, long, AUC, F1, seg F1, event F1 (fractions)
-BASE = [[0.50, 0.2, 0.8, 0.9, 0.4, 0.6, 0.10], [0.60, 0.3, 0.8, 0.9, 0.4, 0.6, 0.20], [0.70, 0.4, 0.8, 0.9, 0.4, 0.6, 0.30]]
-MM = [[0.55, 0.2, 0.8, 0.9, 0.4, 0.7, 0.20], [0.62, 0.3, 0.8, 0.9, 0.4, 0.7, 0.25], [0.80, 0.4, 0.8, 0.9, 0.4, 0.7, 0.40]]
+BASE = [[0.50, 0.2, 0.8, 0.9, 0.4, 0.6, 0.10], [0.60, 0.3, 0.8, 0.9, 0.4, 0.6, 0.20],
+        [0.70, 0.4, 0.8, 0.9, 0.4, 0.6, 0.30]]
+MM = [[0.55, 0.2, 0.8, 0.9, 0.4, 0.7, 0.20], [0.62, 0.3, 0.8, 0.9, 0.4, 0.7, 0.25],
+      [0.80, 0.4, 0.8, 0.9, 0.4, 0.7, 0.40]]
 MEAN = [[0.40, 0.1, 0.7, 0.8, 0.3, None, None]] * 3
 
 
@@ -30,7 +32,8 @@ def write_runs(root: Path, regime: str = "mixed") -> list[Path]:
     for seed in (0, 1, 2):
         d = root / f"fair-{regime}-s{seed}"
         d.mkdir(parents=True)
-        rows = [("resnet-mean", "", MEAN[seed]), ("resnet-att", "", BASE[seed]), ("mmnet-authors", NOTE_AUTHORS, MM[seed])]
+        rows = [("resnet-mean", "", MEAN[seed]), ("resnet-att", "", BASE[seed]),
+                ("mmnet-authors", NOTE_AUTHORS, MM[seed])]
         if seed == 1:      # an older evaluation first: the later row wins
             rows.insert(0, ("mmnet-authors", NOTE_AUTHORS, [0.0] * 7))
         (d / "all-results.tsv").write_text("".join("\t".join([n, note] + [str(v) for v in vals]) + "\n"
@@ -97,7 +100,8 @@ def test_verdict_is_computed_from_the_numbers(bench):
                  "short +0.0 ± 0.0, ahead at 0/3; long +0.0 ± 0.0, ahead at 0/3; AUC +0.0 ± 0.0, ahead at 0/3; "
                  "F1 +0.0 ± 0.0, ahead at 0/3")
     flipped = cmp.verdict(bench, "resnet-att", "mmnet-authors")
-    assert "— behind at every seed: seg F1 −10.0 ± 0.0; event F1 −8.3 ± 2.9 (p 0.04); mAP −5.7 ± 4.0 · mixed" in flipped
+    assert ("— behind at every seed: seg F1 −10.0 ± 0.0; event F1 −8.3 ± 2.9 (p 0.04); mAP −5.7 ± 4.0 · mixed"
+            in flipped)
     assert "baseline" in cmp.verdict(bench, "resnet-att", "resnet-att")
     assert "not in the benchmark" in cmp.verdict(bench, "mmnet-ms", "resnet-att")
     bench.systems["mmnet-authors"].runs = bench.systems["mmnet-authors"].runs[:1]

@@ -158,3 +158,17 @@ def test_rows_keep_the_files_order_until_a_header_is_clicked(qtbot, doc, results
     view = make_view(qtbot, doc, results)
     doc.set_slot("A", tiny_model_file("resnet-att"))
     assert [r["name"] for r in view.table.rows()] == ["resnet-mean", "resnet-att", "mmnet-authors"]
+
+
+def test_benchmarks_with_one_system_or_none_show_without_failing(qtbot, doc, tmp_path):
+    one = cmp.System("resnet-att", "resnet-att", runs=[cmp.SeedRun(0, {"mAP": 0.5})])
+    path = cmp.save(cmp.Comparison([cmp.Benchmark("a", systems={"resnet-att": one}), cmp.Benchmark("empty")]),
+                    tmp_path / "small.json")
+    view = make_view(qtbot, doc, path)
+    assert [r["mAP"] for r in view.table.rows()] == ["50.0"] and view.chart.bars == []     # event F1: none
+    assert view.verdict.text() == "Fewer than two systems: nothing to compare."
+    view.set_mode("paired")
+    assert view.table.rows()[0]["mAP"] == "baseline" and view.chart.bars == []
+    view.bench_box.setCurrentIndex(1)
+    assert view.table.rows() == [] and view.chart.bars == [] and view.baseline_box.count() == 0
+    assert view.verdict.text() == "Fewer than two systems: nothing to compare."

@@ -259,7 +259,7 @@ class BenchmarkView(QWidget):
         baseline = self.baseline_box.currentData()
         focus = self.focus_system(bench, baseline)
         if focus is None or baseline is None:
-            self.verdict.setText("Only one system: nothing to compare.")
+            self.verdict.setText("Fewer than two systems: nothing to compare.")
             return
         self.verdict.setText(cmp.verdict(bench, focus, baseline, partial(_label_of, bench)))
 
