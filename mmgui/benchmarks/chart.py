@@ -51,10 +51,10 @@ class BenchmarkChart(pg.PlotWidget):
                     self.bars.append((name, sp.mean, sp.std, list(sp.values)))
         title = cmp.METRICS[metric]
         if mode == "paired":
-            p.setTitle(f"{title}: system − {label(baseline)} (points), mean ± std; dots: seeds", size="9pt")
+            p.setTitle(f"{title} − {label(baseline)}, points (mean ± std; dots: seeds)", size="8pt")
             p.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(theme.FOREGROUND, width=1)))
         else:
-            p.setTitle(f"{title} (%), mean ± std over seeds; dots: seeds", size="9pt")
+            p.setTitle(f"{title}, % (mean ± std over seeds; dots: seeds)", size="8pt")
         p.getAxis("left").setTicks([[(i, label(n)) for i, n in enumerate(names)]])
         p.setYRange(-0.6, len(names) - 0.4, padding=0)
         if not self.bars:

@@ -94,6 +94,8 @@ class BenchmarkView(QWidget):
         lay.addLayout(row2)
         self.info = self._label("color: #9aa0a6;")
         self.verdict = self._label("font-weight: bold; padding: 2px 0;")
+        self.verdict.setToolTip("Computed from the file: one system against the baseline, paired seed by seed. "
+                                "Click a row to take another system; p where p < 0.05 (paired t).")
         self.slots_note = self._label("color: #9aa0a6;")
         self.status = self._label("color: #ff6b6b;")
         self.status.hide()
@@ -267,7 +269,7 @@ class BenchmarkView(QWidget):
         prov = bench.provenance
         seeds = bench.seeds()
         bits = [f"{Path(self.source).name}" + (" (bundled)" if Path(self.source) == BUNDLED else ""),
-                f"{len(bench.systems)} systems x {len(seeds)} seeds ({', '.join(map(str, seeds))})"]
+                f"{len(bench.systems)} systems, seeds {', '.join(map(str, seeds))}"]
         if prov.get("date"):
             bits.append(f"measured {prov['date']}")
         self.info.setText(" · ".join(bits))
