@@ -11,6 +11,8 @@ Callers (the CLI, the GUI, tests) decide by type, never by an exception's name o
 - :class:`DatasetError`: a dataset or label file that cannot be used as it is.
 - :class:`TrainingError`: a training run that cannot start or continue.
 - :class:`ConfigError`: an unknown or invalid option (also a ``ValueError``).
+- :class:`ResultsFileError`: a comparison-results file or a benchmark run folder that cannot be
+  read (missing, not JSON, another format, a damaged row).
 - :class:`Cancelled`: work stopped because the caller asked it to (not a failure).
 """
 from __future__ import annotations
@@ -40,6 +42,10 @@ class ConfigError(MMError, ValueError):
     """An unknown or invalid option (a method option, a feature setting, a CLI value)."""
 
 
+class ResultsFileError(MMError):
+    """A comparison-results file or benchmark run folder that cannot be read (engine/comparison.py)."""
+
+
 class Cancelled(MMError):
     """Work stopped because its caller cancelled it; not a failure."""
 
@@ -54,4 +60,4 @@ def user_message(exc: BaseException) -> str:
 
 
 __all__ = ["MMError", "AudioError", "ModelFileError", "DatasetError", "TrainingError",
-           "ConfigError", "Cancelled", "user_message"]
+           "ConfigError", "ResultsFileError", "Cancelled", "user_message"]

@@ -26,7 +26,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--screenshot", metavar="OUT.png", help="save the window once the analyses are drawn, then exit")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds --screenshot waits at most (default 300)")
     ap.add_argument("--size", default="1400x900", help="window size WxH (default 1400x900)")
-    ap.add_argument("--tab", choices=("analysis", "compare"), default="analysis", help="tab shown first")
+    ap.add_argument("--tab", choices=("analysis", "compare", "results"), default="analysis",
+                    help="tab shown first (results: the Compare tab's benchmark results)")
     ap.add_argument("--no-audio", action="store_true", help="do not open the audio output")
     ap.add_argument("--timings", action="store_true", help="print start-up timings as JSON on stderr")
     return ap.parse_args(argv)
@@ -71,8 +72,10 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"mmnet-studio: bad --size {args.size!r}, expected WxH", file=sys.stderr)
         return 2
-    if args.tab == "compare":
+    if args.tab in ("compare", "results"):
         win.show_tab("compare")
+    if args.tab == "results":
+        win.compare.show_results()
     win.show()
     t_shown = time.monotonic()
 

@@ -9,7 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from .. import theme
 from .attention import AttentionPane
@@ -199,17 +200,41 @@ def _fmt(p):
     return "" if p is None else f"{p:.3f}"
 
 
-class CompareView(QSplitter):
+class CompareView(QTabWidget):
+    """The Compare tab: "A | B on this clip" (the two models' panes and per-class table) and
+    "Benchmark results" (whole systems over training seeds, mmgui/benchmarks; built when first shown)."""
+
     def __init__(self, doc, parent=None):
-        super().__init__(Qt.Orientation.Vertical, parent)
+        super().__init__(parent)
         self.doc = doc
+        self.setDocumentMode(True)
+        self.clip = QSplitter(Qt.Orientation.Vertical)
         self.panes = ComparePanes(doc)
         self.table = ClassCompareTable(doc)
-        self.addWidget(self.panes)
-        self.addWidget(self.table)
-        self.setStretchFactor(0, 4)
-        self.setStretchFactor(1, 1)
-        self.setSizes([700, 110])          # the panes first: the table scrolls
+        self.clip.addWidget(self.panes)
+        self.clip.addWidget(self.table)
+        self.clip.setStretchFactor(0, 4)
+        self.clip.setStretchFactor(1, 1)
+        self.clip.setSizes([700, 110])          # the panes first: the table scrolls
+        self.benchmarks = None
+        self._results_page = QWidget()
+        QVBoxLayout(self._results_page).setContentsMargins(0, 0, 0, 0)
+        self.addTab(self.clip, "A | B on this clip")
+        self.addTab(self._results_page, "Benchmark results")
+        self.setTabToolTip(1, "Systems over training seeds (mean ± std, paired differences) from a results file")
+        self.currentChanged.connect(self._page_shown)
+
+    def show_results(self):
+        """Show the benchmark results page (built on first use); returns its BenchmarkView."""
+        self.setCurrentWidget(self._results_page)
+        return self.benchmarks
+
+    def _page_shown(self, index: int) -> None:
+        if self.widget(index) is self._results_page and self.benchmarks is None:
+            from ..benchmarks.view import BenchmarkView
+
+            self.benchmarks = BenchmarkView(self.doc)
+            self._results_page.layout().addWidget(self.benchmarks)
 
 
 __all__ = ["CompareView", "ComparePanes", "ClassCompareTable", "np"]
