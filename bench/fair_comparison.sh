@@ -7,8 +7,9 @@
 #   mmnet-unit (paper's loss with a_t summing to 1), mmnet-authors (variant=authors-code: the
 #   authors' loss and single-conv kernel-3 f_det/f_att), mmnet-label (variant=label-specific:
 #   the authors' loss with a per-class mix of the m heads, a_{t,c}),
-#   mmnet-ms-unit, mmnet-ms-label, mmnet-ms-authors, mmnet-ms-authors-z (the authors' loss with
-#   eq. 9's softmax over a_t standardized over time, so the pooling that trains f_att is sharp)
+#   mmnet-ms-unit, mmnet-ms-label, mmnet-ms-authors; mmnet-authors-z and mmnet-ms-authors-z (the
+#   authors' loss with eq. 9's softmax over a_t standardized over time, so that the pooling that
+#   trains f_att is sharp)
 # with one seed, then print test metrics (mAP, transient/long mAP, AUC, F1, segment and event F1).
 #   REGIME=mixed bash bench/fair_comparison.sh [OUT]     (default runs/fair-REGIME)
 # Sizes are env-overridable: N_TRAIN (300), N_VAL (60), N_TEST (150), EPOCHS (12), LR_STEP (8),
@@ -27,6 +28,7 @@ ALL=(
   "resnet-att-class|resnet-att-class|"
   "mmnet-unit|mmnet|--set attention_scale=unit"
   "mmnet-authors|mmnet|--set variant=authors-code --set micro_hidden=0"
+  "mmnet-authors-z|mmnet|--set variant=authors-code --set micro_hidden=0 --set ensemble_pooling=zscore"
   "mmnet-label|mmnet|--set variant=label-specific"
   "mmnet-ms-unit|mmnet-ms|--set attention_scale=unit"
   "mmnet-ms-label|mmnet-ms|--set variant=label-specific"
