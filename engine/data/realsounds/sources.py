@@ -84,7 +84,10 @@ EVENT_RULES: dict[str, list[tuple[str, ...]]] = {
     "human_shout": [_wns(r"(?P<g>human-female|human-old|human|dwarf|elf|orc-small|orc)-(?:hit|die)-\d\.ogg$"),
                     # one voice pack (speaker) per original; the Robot pack is processed, not a voice
                     _hw(r"voices/(?P<g>(?!Robot/)\w+)/(?:Ooff\d|Ow\d|Ouch|Firepunch\d)\.ogg$")],
-    "bow_shot": [_wns(r"(?P<g>bow|bow-puny|crossbow)\.ogg$"), _gc(r"target/resource/arrow\.wav$")],
+    # the '-miss' takes of bow-puny and crossbow share their shot (NCC 0.56, 0.60): one original each;
+    # bow-miss does not share bow's (NCC 0.13): an original of its own
+    "bow_shot": [_wns(r"(?P<g>bow|bow-puny|crossbow)\.ogg$"), _wns(r"(?P<g>bow-puny|crossbow)-miss\.ogg$"),
+                 _wns(r"bow-miss\.ogg$"), _gc(r"target/resource/arrow\.wav$")],
     "hammer": [_ts(r"household/tools/(?:hammer|mallet_metal)\.ogg$"), _gc(r"scalesboard/resource/metal_hit\.wav$"),
                _gc(r"mining/resource/pickaxe\.wav$"), _lc(r"Blacksmith\d\.wav$"),
                _wl(r"sound/hammering/(?:hammering_\d\d|geologist_hammer)\.ogg$"), _hw(r"hammer\.ogg$"),
