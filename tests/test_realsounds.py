@@ -1,7 +1,8 @@
 """The real-sound recipe's reader, screening and mixer on tiny fixtures (no download).
 
 A tiny .deb is built with ``dpkg-deb --build`` (skipped where dpkg-deb is absent); it holds
-WAV files, a Qt resource container with an OGG inside and a DEP-5 copyright file.
+WAV files, a Qt resource container with an OGG inside, an OpenTTD sound container (.cat) with
+WAVs inside and a DEP-5 copyright file.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import soundfile as sf
 from engine.data import load_dataset
 import importlib
 rs_build = importlib.import_module("engine.data.realsounds.build")
+from engine.data.realsounds.catfile import CatError, cat_files
 from engine.data.realsounds.debs import dep5_license, deb_filename, iter_sounds
 from engine.data.realsounds.mixer import make_mixture
 from engine.data.realsounds.rcc import RccError, rcc_files
@@ -60,6 +62,21 @@ def _rcc(files: dict[str, bytes], compress: set[str] = frozenset()) -> bytes:
             + tree + bytes(data) + bytes(names))
 
 
+def _cat(entries: list[tuple[str, str, bytes]]) -> bytes:
+    """An OpenTTD sound container (new format): (description, file name, WAV bytes) per entry,
+    each followed by zero padding and its name record, as OpenSFX writes them."""
+    bodies = []
+    for desc, name, wav in entries:
+        d = desc.encode()
+        bodies.append((bytes([len(d)]) + d + wav, bytes(7) + bytes([len(name) + 1]) + name.encode() + b"\0"))
+    pos, table, blob = 8 * len(entries), b"", b""
+    for entry, tail in bodies:
+        table += struct.pack("<II", pos | 0x80000000, len(entry))
+        blob += entry + tail
+        pos += len(entry) + len(tail)
+    return table + blob
+
+
 def _tone(rng, f, dur, sr=SR):
     t = np.arange(int(dur * sr)) / sr
     return (0.5 * np.sin(2 * np.pi * f * t) * np.hanning(len(t)) + 0.01 * rng.standard_normal(len(t))).astype(
@@ -82,6 +99,10 @@ License: GPL-2+
 Files: src/activities/x/resource/*.ogg
 Copyright: somebody
 License: CC0-1.0
+
+Files: lib/y/*
+Copyright: somebody else
+License: MIT
 """
 
 
@@ -110,6 +131,9 @@ def _make_deb(tmp: Path) -> Path:
     rcc = _rcc({"humC.ogg": _wav(_tone(rng, 200, 2.2), fmt="OGG"), "readme.txt": b"hello"},
                compress={"readme.txt"})
     (snd / "res.rcc").write_bytes(rcc)
+    (snd / "set.cat").write_bytes(_cat([("Hum D. By someone.", "src/wav/s_01.wav", _wav(_tone(rng, 250, 2.1))),
+                                        ("Empty.", "src/wav/s_02.wav", b""),
+                                        ("Hum D again.", "src/wav/s_03.wav", _wav(_tone(rng, 260, 1.9)))]))
     deb = tmp / deb_filename("rs-fixture", "1.0-1")
     subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(root), str(deb)], check=True,
                    capture_output=True)
@@ -127,7 +151,19 @@ def test_rcc_reader_reads_plain_and_zlib_entries():
 def test_dep5_license_takes_last_matching_stanza():
     assert dep5_license(COPYRIGHT, "src/activities/x/resource/cat.ogg") == "CC0-1.0"
     assert dep5_license(COPYRIGHT, "usr/share/other.wav") == "GPL-2+"
+    assert dep5_license(COPYRIGHT, "usr/lib/y/a.wav") == "MIT"               # glob matched by its tail
+    assert dep5_license(COPYRIGHT, "usr/lib/y/a.wav", anchored=True) == "GPL-2+"  # whole path: only '*'
     assert dep5_license("free text, no stanzas", "a.wav") is None
+
+
+def test_cat_reader_names_entries_and_skips_empty_ones():
+    rng = np.random.default_rng(4)
+    a, b = _wav(_tone(rng, 300, 0.5)), _wav(_tone(rng, 500, 0.4))
+    files = list(cat_files(_cat([("A. License: CC0.", "src/wav/a_00.wav", a), ("Nothing.", "src/wav/a_01.wav", b""),
+                                 ("B.", "src/wav/a_02.wav", b)])))
+    assert files == [("src/wav/a_00.wav", a, "A. License: CC0."), ("src/wav/a_02.wav", b, "B.")]
+    with pytest.raises(CatError):
+        list(cat_files(b"\x09\x00\x00\x80" + bytes(20)))
 
 
 def test_screening_trim_split_and_duplicates():
@@ -169,6 +205,8 @@ def test_reader_streams_files_and_rcc_out_of_a_deb(tmp_path):
                            also=lambda p: p.endswith("/copyright")))
     assert "usr/share/testsounds/beepA1.wav" in got and "usr/share/testsounds/humA.wav" not in got
     assert "usr/share/testsounds/res.rcc!/snd/humC.ogg" in got
+    cat = dict(iter_sounds(deb, [r"set\.cat!/src/wav/s_0[13]\.wav$"]))
+    assert sorted(cat) == ["usr/share/testsounds/set.cat!/src/wav/s_01.wav", "usr/share/testsounds/set.cat!/src/wav/s_03.wav"]
     assert got["usr/share/doc/rs-fixture/copyright"].decode() == COPYRIGHT
     x, sr = sf.read(io.BytesIO(got["usr/share/testsounds/res.rcc!/snd/humC.ogg"]))
     assert sr == SR and abs(len(x) / sr - 2.2) < 0.05
@@ -182,7 +220,8 @@ def test_build_writes_a_loadable_dataset_with_unseen_test_and_licenses(tmp_path,
     monkeypatch.setattr(rs_build, "EVENT_RULES", {
         "beep": [("rs-fixture", S + r"beep[A-C]\d?\.wav$")],
         "hum": [("rs-fixture", S + r"hum[AB](?:_cut)?\.wav$"), ("rs-fixture", S + r"res\.rcc!/snd/humC\.ogg$"),
-                ("rs-fixture", S + r"(?:silent|lowrate)\.wav$")]})
+                ("rs-fixture", S + r"(?:silent|lowrate)\.wav$"),
+                ("rs-fixture", S + r"set\.cat!/src/wav/s_0[13]\.wav$", "rs-fixture:humD")]})
     monkeypatch.setattr(rs_build, "BACKGROUND_RULES", {"noise": [("rs-fixture", S + r"noise(?P<g>\d)\.wav$")]})
     monkeypatch.setattr(rs_build, "SPLIT_AT_GAPS", {"beep"})
     out = tmp_path / "ds"
@@ -196,6 +235,9 @@ def test_build_writes_a_loadable_dataset_with_unseen_test_and_licenses(tmp_path,
     rows = [line.split("\t") for line in (out / "metadata/recordings.tsv").read_text().splitlines()[1:]]
     pool = {r[2]: r[5] for r in rows if r[0] != "bg:noise" and not r[-1]}
     assert pool["usr/share/testsounds/humA.wav"] == pool["usr/share/testsounds/humA_cut.wav"]  # one original
+    group = {r[2]: r[4] for r in rows}
+    cat = "usr/share/testsounds/set.cat!/src/wav/s_0"
+    assert group[cat + "1.wav"] == group[cat + "3.wav"] == "rs-fixture:humD"   # the rule names their original
     assert {"train", "unseen"} <= set(pool.values())
     lic = (out / "LICENSES.tsv").read_text().splitlines()
     assert lic[0].split("\t")[:6] == ["file", "label", "package", "version", "path_in_package", "license"]

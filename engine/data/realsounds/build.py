@@ -38,14 +38,18 @@ from ..synth import _write_wav
 from .debs import dep5_license, fetch_debs, iter_sounds
 from .mixer import make_mixture
 from .screen import Recording, decode, measure, merge_duplicates, screen, split_at_gaps, trim
-from .sources import BACKGROUND_RULES, EVENT_RULES, PACKAGES, SPLIT_AT_GAPS
+from .sources import ANCHORED, BACKGROUND_RULES, EVENT_RULES, PACKAGES, SOURCE_PATHS, SPLIT_AT_GAPS
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 SPLIT_IDS = {"train": 0, "validation": 1, "test": 2, "test_seen": 3}
 TRANSIENT_S = 1.0
 
 
-def _group_name(package: str, path: str, match: re.Match) -> str:
+def _group_name(package: str, path: str, match: re.Match, original: str | None = None) -> str:
+    """The original a file was cut from: the rule's own name for it, else the regex's group ``g``,
+    else the file name without digits (see :mod:`.sources`)."""
+    if original:
+        return original
     g = match.groupdict().get("g")
     if not g:
         stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -53,36 +57,43 @@ def _group_name(package: str, path: str, match: re.Match) -> str:
     return f"{package}:{g}"
 
 
-def _license(copyright_text: str, path: str, default: str) -> str:
+def _license(copyright_text: str, package: str, path: str, default: str) -> str:
     inner = path.split("!", 1)[1] if "!" in path else path
-    inner = re.sub(r"^/gcompris/", "", inner)   # GCompris paths in its copyright file start at src/
-    return dep5_license(copyright_text, inner) or default
+    if package in SOURCE_PATHS:                 # e.g. GCompris paths in its copyright file start at src/
+        inner = re.sub(*SOURCE_PATHS[package], inner)
+    return dep5_license(copyright_text, inner, anchored=package in ANCHORED) or default
+
+
+def _rules() -> list[tuple[str, str, re.Pattern, str | None]]:
+    """Every rule as (label, package, compiled regex, original or None); backgrounds' labels are 'bg:KIND'."""
+    named = [(label, r) for label, rs in EVENT_RULES.items() for r in rs]
+    named += [(f"bg:{kind}", r) for kind, rs in BACKGROUND_RULES.items() for r in rs]
+    return [(label, r[0], re.compile(r[1]), r[2] if len(r) > 2 else None) for label, r in named]
 
 
 def read_recordings(debs: dict[str, Path], sr: int, log: Callable[[str], None] = print) -> list[Recording]:
     """Every file the rules name, decoded, trimmed and screened (rejected ones keep their reason)."""
-    rules = [(label, pkg, re.compile(rx)) for label, rs in EVENT_RULES.items() for pkg, rx in rs]
-    rules += [(f"bg:{kind}", pkg, re.compile(rx)) for kind, rs in BACKGROUND_RULES.items() for pkg, rx in rs]
+    rules = _rules()
     recs: list[Recording] = []
     for pkg, deb in debs.items():
         version, default_license = PACKAGES[pkg]
-        mine = [(label, rx) for label, p, rx in rules if p == pkg]
+        mine = [(label, rx, orig) for label, p, rx, orig in rules if p == pkg]
         copyright_path = f"usr/share/doc/{pkg}/copyright"
         copyright_text, pending = "", []
         t0 = time.perf_counter()
-        for path, data in iter_sounds(deb, [rx.pattern for _, rx in mine], also=lambda p: p == copyright_path):
+        for path, data in iter_sounds(deb, [rx.pattern for _, rx, _ in mine], also=lambda p: p == copyright_path):
             if path == copyright_path:
                 copyright_text = data.decode("utf-8", errors="replace")
                 continue
-            for label, rx in mine:
+            for label, rx, orig in mine:
                 m = rx.search(path)
                 if m:
-                    pending.append((label, path, m, data))
+                    pending.append((label, path, m, orig, data))
                     break
-        for label, path, m, data in pending:
+        for label, path, m, orig, data in pending:
             rec = Recording(label=label, package=pkg, version=version, path=path,
-                            license=_license(copyright_text, path, default_license),
-                            group=_group_name(pkg, path, m), sr=sr)
+                            license=_license(copyright_text, pkg, path, default_license),
+                            group=_group_name(pkg, path, m, orig), sr=sr)
             try:
                 x, native = decode(data, sr)
             except Exception as exc:  # noqa: BLE001 - any decoder failure rejects the file, with its reason

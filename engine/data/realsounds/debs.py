@@ -3,7 +3,8 @@
 Nothing is installed: ``apt-get download NAME=VERSION`` puts the ``.deb`` in a cache folder
 (a rerun finds it there and downloads nothing) and ``dpkg-deb --fsys-tarfile`` streams its
 files as a tar that :mod:`tarfile` reads member by member. Sounds inside Qt resource
-containers (``.rcc``) are read too; their path is ``CONTAINER.rcc!/inner/path``.
+containers (``.rcc``, :mod:`.rcc`) and OpenTTD sound sets (``.cat``, :mod:`.catfile`) are read
+too; their path is ``CONTAINER!/inner/path``.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ...audio import is_audio_name
+from .catfile import CatError, cat_files
 from .rcc import RccError, rcc_files
 
 
@@ -76,12 +78,22 @@ def iter_deb_members(deb: Path, want: Callable[[str], bool]) -> Iterator[tuple[s
         raise DebError(f"dpkg-deb failed on {deb.name}: {err.strip()[-300:]}")
 
 
+_CONTAINERS = (".rcc", ".cat")
+
+
+def _container_files(path: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """(inner path starting with '/', bytes) of the files in a ``.rcc`` or ``.cat`` container."""
+    if path.lower().endswith(".cat"):
+        return ((f"/{name}", wav) for name, wav, _ in cat_files(data))
+    return rcc_files(data)
+
+
 def iter_sounds(deb: Path, patterns: list[str], also: Callable[[str], bool] = lambda p: False
                 ) -> Iterator[tuple[str, bytes]]:
     """Yield (path, bytes) of sound files whose path matches one of the regex ``patterns``,
     and of any other file ``also`` accepts (e.g. the copyright file), in archive order.
 
-    ``.rcc`` containers are opened when a pattern could match inside them
+    ``.rcc`` and ``.cat`` containers are opened when a pattern could match inside them
     (patterns for inner files contain '!').
     """
     regexes = [re.compile(p) for p in patterns]
@@ -91,20 +103,20 @@ def iter_sounds(deb: Path, patterns: list[str], also: Callable[[str], bool] = la
         low = path.lower()
         if also(path):
             return True
-        if low.endswith(".rcc"):
+        if low.endswith(_CONTAINERS):
             return bool(inner)
         return is_audio_name(low) and any(r.search(path) for r in regexes)
 
     for path, data in iter_deb_members(deb, want):
         if also(path):
             yield path, data
-        elif path.lower().endswith(".rcc"):
+        elif path.lower().endswith(_CONTAINERS):
             try:
-                for sub, content in rcc_files(data):
+                for sub, content in _container_files(path, data):
                     full = f"{path}!{sub}"
                     if is_audio_name(sub) and any(r.search(full) for r in inner):
                         yield full, content
-            except (RccError, IndexError, ValueError) as exc:
+            except (RccError, CatError, IndexError, ValueError) as exc:
                 raise DebError(f"{deb.name}: {path}: {exc}") from exc
         else:
             yield path, data
@@ -117,9 +129,10 @@ def read_copyright(deb: Path) -> str:
     return ""
 
 
-def dep5_license(copyright_text: str, path: str) -> str | None:
+def dep5_license(copyright_text: str, path: str, anchored: bool = False) -> str | None:
     """License of ``path`` by a machine-readable (DEP-5) copyright file: the last Files stanza
-    whose glob matches the path's tail; None when the file is not DEP-5."""
+    whose glob matches the path's tail (the whole path when ``anchored``, for a path already
+    written as in the package's source tree); None when the file is not DEP-5."""
     if "Files:" not in copyright_text:
         return None
     found = None
@@ -130,7 +143,8 @@ def dep5_license(copyright_text: str, path: str) -> str | None:
             continue
         globs = m.group(1).split()
         for g in globs:
-            if g == "*" or fnmatch.fnmatch(path, "*" + g.lstrip("./")) or fnmatch.fnmatch(path, g):
+            if g == "*" or fnmatch.fnmatch(path, g.lstrip("./")) or (
+                    not anchored and (fnmatch.fnmatch(path, "*" + g.lstrip("./")) or fnmatch.fnmatch(path, g))):
                 found = lic.group(1).strip()
                 break
     return found
