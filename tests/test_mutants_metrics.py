@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 import pytest
 
-from engine.metrics import _max_matching, event_based, per_class_by_duration, segment_based, tune_thresholds
+from engine.metrics import (_max_matching, event_based, per_class_by_duration, segment_based, tagging_metrics,
+                            tune_thresholds)
 
 approx = pytest.approx
 
@@ -56,6 +57,11 @@ def test_float_noise_on_a_boundary_adds_no_segment():
     # on a 0.1-s grid the snap works in segments too: 0.30000000000000004 s is boundary 3
     m = segment_based([("c", 0.1, 0.1 + 0.2, "x")], [("c", 0.1, 0.3, "x")], time_resolution=0.1)
     assert (m["n_segments"], m["n_ref"], m["tp"], m["error_rate"]) == (3, 2, 2, 0.0)
+    # the tolerance is 1e-9 s whatever the grid: on 10-ms segments 0.5 ns past 0.3 s is boundary 30,
+    # 3 ns past it reaches segment 30 (31 segments)
+    for overhang, n in ((5e-10, 30), (3e-9, 31)):
+        m = segment_based([("e", 0.0, 0.3 + overhang, "x")], [("e", 0.0, 0.3, "x")], time_resolution=0.01)
+        assert (m["n_segments"], m["n_ref"]) == (n, n)
     # a real overhang (1 ms) still marks the next segment, as in sed_eval
     late = [("d", 0.0, 3.001, "dog")]
     m = segment_based(late, [("d", 0.0, 3.0, "dog")])
@@ -72,7 +78,7 @@ def test_segment_grid_of_short_files_and_bad_resolution():
     m = segment_based([("f", 0.0, 0.4, "a"), ("g", 0.0, 0.25, "a")], [], time_resolution=0.5)
     assert (m["n_segments"], m["n_files"]) == (2, 2)
     for res in (0, -1.0, float("nan")):
-        with pytest.raises(ValueError, match="time_resolution must be > 0 seconds"):
+        with pytest.raises(ValueError, match="^time_resolution must be > 0 seconds$"):
             segment_based([("f", 0.0, 1.0, "a")], [], time_resolution=res)
 
 
@@ -133,7 +139,7 @@ def test_tune_thresholds_denominator_classes_and_grid_edges():
     # a grid of one value, as a list or a scalar, is that value; an empty grid is refused
     assert tune_thresholds(yy, ss, grid=[0.4]) == approx([0.4, 0.4])
     assert tune_thresholds(yy, ss, grid=0.4) == approx([0.4, 0.4])
-    with pytest.raises(ValueError, match="empty threshold grid"):
+    with pytest.raises(ValueError, match="^empty threshold grid$"):
         tune_thresholds(yy, ss, grid=[])
 
 
@@ -161,7 +167,7 @@ def test_duration_bins_in_full_and_their_edges():
         {"low_s": 0.0, "high_s": 2.0, "label": "0-2 s", "classes": ["click"], "n_classes": 1, "mean_AP": 0.4},
         {"low_s": 2.0, "high_s": 5.0, "label": "2-5 s", "classes": ["hum"], "n_classes": 1, "mean_AP": 0.8}]
     for bad in [(0, 1, 1), (3,), ()]:                     # repeated edge, one edge, none
-        with pytest.raises(ValueError, match="at least two increasing edges"):
+        with pytest.raises(ValueError, match="^bins must be at least two increasing edges$"):
             per_class_by_duration({}, {}, bins=bad)
 
 
@@ -206,12 +212,14 @@ def test_event_based_zero_score_for_an_empty_output_and_option_errors():
     m = event_based(ref, [], zero_score_empty=True)
     assert (m["precision"], m["f1"], m["per_class"]["a"]["precision"], m["per_class"]["a"]["f1"]) == (0, 0, 0, 0)
     assert event_based(ref, [])["precision"] is None
-    with pytest.raises(ValueError, match="evaluate_onset and evaluate_offset cannot both be False"):
+    with pytest.raises(ValueError, match="^evaluate_onset and evaluate_offset cannot both be False$"):
         event_based(ref, ref, evaluate_onset=False, evaluate_offset=False)
     m = event_based(ref, ref, t_collar=0.3, percentage_of_length=0.1, evaluate_onset=False)
     assert {k: m[k] for k in ("t_collar", "percentage_of_length", "evaluate_onset", "evaluate_offset", "n_files",
                               "labels")} == {"t_collar": 0.3, "percentage_of_length": 0.1, "evaluate_onset": False,
                                              "evaluate_offset": True, "n_files": 1, "labels": ["a"]}
+    assert (event_based(ref, ref)["evaluate_onset"], event_based(ref, ref, evaluate_offset=False)["evaluate_offset"]) \
+        == (True, False)
 
 
 
@@ -219,3 +227,16 @@ def test_max_matching_marks_unmatched_references_with_minus_one():
     hit = np.array([[True, False], [True, False], [False, False]])    # refs 0 and 1 want est 0; ref 2 none
     assert _max_matching(hit).tolist() == [0, -1, -1]
     assert _max_matching(np.zeros((2, 0), bool)).tolist() == [-1, -1]
+
+
+
+def test_tagging_input_errors_say_what_is_wrong():
+    y, s = np.array([[1, 0], [0, 1]]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    with pytest.raises(ValueError, match="^1 class names for 2 columns$"):
+        tagging_metrics(y, s, classes=["a"])
+    with pytest.raises(ValueError, match=r"^y_true \(2, 2\) and y_score \(2, 1\) must both be N x C$"):
+        tagging_metrics(y, s[:, :1])
+    with pytest.raises(ValueError, match="^y_score holds NaN or infinite values$"):
+        tagging_metrics(y, np.array([[0.9, np.nan], [0.2, 0.8]]))
+    # one-dimensional inputs are one class
+    assert tagging_metrics([1, 0, 1], [0.8, 0.3, 0.6])["per_class"]["0"]["F1"] == 1.0
