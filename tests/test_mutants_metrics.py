@@ -240,3 +240,25 @@ def test_tagging_input_errors_say_what_is_wrong():
         tagging_metrics(y, np.array([[0.9, np.nan], [0.2, 0.8]]))
     # one-dimensional inputs are one class
     assert tagging_metrics([1, 0, 1], [0.8, 0.3, 0.6])["per_class"]["0"]["F1"] == 1.0
+
+
+def test_tagging_with_one_positive_one_negative_or_nothing_predicted():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0]])
+    s = np.array([[0.2, 0.8, 0.1, 0.1], [0.9, 0.3, 0.2, 0.2], [0.1, 0.5, 0.3, 0.3]])
+    pc = tagging_metrics(y, s, classes="abcd")["per_class"]
+    # a: one positive, ranked 2nd -> AP 1/2; AUC: (.2 vs .9) wrong, (.2 vs .1) right -> 1/2
+    assert (pc["a"]["AP"], pc["a"]["AUC"]) == (approx(0.5), approx(0.5))
+    # b: one negative (.5) between the positives .8 and .3 -> AP (1 + 2/3) / 2, AUC 1/2
+    assert (pc["b"]["AP"], pc["b"]["AUC"]) == (approx(5 / 6), approx(0.5))
+    for k, name in ((0, "a"), (1, "b")):
+        assert (pc[name]["AP"], pc[name]["AUC"]) == (approx(average_precision_score(y[:, k], s[:, k])),
+                                                     approx(roc_auc_score(y[:, k], s[:, k])))
+    # c: a positive clip but nothing predicted -> P 0 (not undefined), R 0, F1 0
+    assert (pc["c"]["P"], pc["c"]["R"], pc["c"]["F1"]) == (0.0, 0.0, 0.0)
+    # d: no positive and nothing predicted -> P, R, F1 undefined
+    assert (pc["d"]["P"], pc["d"]["R"], pc["d"]["F1"], pc["d"]["AP"]) == (None, None, None, None)
+    # class means over the classes with at least one positive clip (a, b, c; c's AP: .2 ranked 2nd -> 1/2)
+    m = tagging_metrics(y, s)
+    assert (m["n_classes_evaluated"], m["mAP"]) == (3, approx((0.5 + 5 / 6 + 0.5) / 3))
