@@ -25,12 +25,21 @@ if [ $# -gt 0 ]; then
     TESTS=("$@")
 else
     case "$MODULE" in
-        engine/losses.py)   TESTS=(tests/test_losses.py tests/test_losses_hand.py) ;;
+        # the hand-computed loss tests; test_losses.py's model-building parametrized tests (every method
+        # trains one step, attention gradient in every combination) take 60 s and more a survivor: left out
+        engine/losses.py)   TESTS=(tests/test_losses_hand.py tests/test_mutants_losses.py
+                                   $(for t in class_weights_eq_11 micro_loss_eq_7_by_hand bce_is_class_weighted_mean \
+                                         slat_and_wlat_by_hand plat_extrapolated_labels mmnet_objective_is_eq_8 \
+                                         gradients_reach_the_attention_in_mmnet micro_loss_paper_form_with_class_weights_by_hand \
+                                         micro_loss_authors_options_by_hand micro_loss_detached_attention_gets_no_gradient \
+                                         micro_loss_label_specific_attention_by_hand micro_loss_leaves_padded_segments_out \
+                                         authors_code_objective_by_hand mu_one_with_detached_attention_is_refused; do
+                                         echo "tests/test_losses.py::test_$t"; done)) ;;
         # the model-running infer tests, without the CLI ones (a subprocess each, 40 s a mutant)
-        engine/infer.py)    TESTS=(tests/test_infer_windows.py tests/test_infer.py::test_analyze_a_short_clip
+        engine/infer.py)    TESTS=(tests/test_mutants_infer.py tests/test_infer_windows.py tests/test_infer.py::test_analyze_a_short_clip
                                    tests/test_infer.py::test_long_recording_is_seamless tests/test_infer.py::test_cancel
                                    tests/test_infer.py::test_bad_audio_is_an_audio_error) ;;
-        engine/metrics.py)  TESTS=(tests/test_metrics.py) ;;
+        engine/metrics.py)  TESTS=(tests/test_metrics.py tests/test_annotation_eval.py tests/test_mutants_metrics.py) ;;
         engine/analysis.py) TESTS=(tests/test_mutants_analysis.py tests/test_infer_windows.py
                                    tests/test_infer.py::test_analyze_a_short_clip tests/test_infer.py::test_long_recording_is_seamless
                                    tests/test_infer.py::test_events_thresholds_gating_and_filters tests/test_infer.py::test_cancel) ;;

@@ -22,6 +22,9 @@ Detection (event lists)
     exact quotient is returned (sed_eval's eps changes it by ~1e-16). Class
     means, like sed_eval's ``numpy.nanmean``, leave None out. Tuples whose
     label is not in an explicit ``labels=`` list are left out.
+    One deliberate difference: segment_based snaps times within 1e-9 s of a
+    segment boundary onto it (sed_eval counts a phantom segment for an offset
+    of 3.0000000000000004 s on a 1-s grid).
 
 Duration analysis
     ``per_class_by_duration``: mean AP of the classes whose median event
@@ -39,6 +42,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 Event = tuple  # (filename, onset_s, offset_s, label)
+SNAP_S = 1e-9  # segment grid: a time this close to a boundary is on it (float noise, e.g. 0.1 * 30)
 
 __all__ = [
     "tagging_metrics", "tune_thresholds", "segment_based", "event_based", "per_class_by_duration",
@@ -232,12 +236,23 @@ def _by_file(events, index) -> dict[str, list]:
     return out
 
 
+def _on_grid(t, res: float) -> np.ndarray:
+    """Times (s) as positions on a grid of res-second segments, snapped to a boundary within SNAP_S.
+
+    3.0000000000000004 s (0.1 * 30) is boundary 3 of a 1-s grid, not a hair into segment 3: without
+    the snap, ceil() would give the event (and the file's grid) one phantom segment, as sed_eval does.
+    """
+    x = np.asarray(t, np.float64) / res
+    r = np.round(x)
+    return np.where(np.abs(x - r) * res <= SNAP_S, r, x)
+
+
 def _fill_roll(roll_diff: np.ndarray, events, base: int, res: float, index) -> None:
     """Mark segments floor(onset/res) .. ceil(offset/res) - 1 of each event (sed_eval's event roll)."""
     if not events:
         return
-    on = np.array([e[1] for e in events]) / res
-    off = np.array([e[2] for e in events]) / res
+    on = _on_grid([e[1] for e in events], res)
+    off = _on_grid([e[2] for e in events], res)
     start = base + np.floor(on).astype(np.int64)
     end = base + np.ceil(off).astype(np.int64)
     col = np.array([index[e[3]] for e in events])
@@ -290,7 +305,9 @@ def segment_based(reference: Sequence[Event], estimated: Sequence[Event], time_r
     Each file's time axis is cut into segments of time_resolution seconds; the
     grid has ceil(max offset of the file's reference and estimated events /
     time_resolution) segments. An event marks segments floor(onset/res) to
-    ceil(offset/res) - 1 of its label. Files present in only one of the lists
+    ceil(offset/res) - 1 of its label; a time within SNAP_S (1e-9 s) of a
+    segment boundary is taken as on it (sed_eval would let 3.0000000000000004 s
+    mark a phantom segment [3, 4) s). Files present in only one of the lists
     count too (a file without estimated events is all deletions).
     labels: the classes evaluated (default: every label seen); events of other
     labels are left out. zero_score_empty: precision 0 instead of None when
@@ -314,7 +331,7 @@ def segment_based(reference: Sequence[Event], estimated: Sequence[Event], time_r
     max_off: dict[str, float] = {}
     for e in ref + est:                      # grid length: every event of the file (as sed_eval)
         max_off[e[0]] = max(max_off.get(e[0], 0.0), e[2])
-    lengths = [int(math.ceil(max_off[f] / res)) for f in files]
+    lengths = [int(np.ceil(_on_grid(max_off[f], res))) for f in files]
     bases = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     total, C = int(bases[-1]), len(labels)
     rdiff = np.zeros((total + 1, C), np.int32)

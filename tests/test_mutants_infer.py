@@ -114,3 +114,27 @@ def test_the_models_own_feature_settings_are_used(tmp_path, audio_3s):
     np.testing.assert_allclose(a.log_mel, log_mel(audio_3s, 44100, cfg).numpy(), atol=1e-4)
     assert np.abs(a.log_mel - log_mel(audio_3s, 44100).numpy()).max() > 0.1
     assert predictor.analyze(audio_3s, sr=44100).log_mel is None                 # kept only when asked
+
+
+def test_progress_counts_frames_and_the_source_is_kept(predictor, tmp_path):
+    """progress() after each block is the share of the recording's frames computed so far."""
+    import soundfile as sf
+    from engine.audio import AudioClip
+    from tests.conftest import realistic_audio
+
+    cfg = predictor.feature_config
+    y = realistic_audio(25.0, seed=2)
+    path = tmp_path / "r.wav"
+    sf.write(path, y, 44100, subtype="FLOAT")
+    total = 1 + len(y) // cfg.hop_length                       # 2241 frames (centred STFT)
+    # after k blocks of 5 s the centred STFT has emitted the frames whose window fits:
+    # 1 + (k * 5 s - n_fft / 2) // hop; the 5th block is not the end yet, the end gives 1.0
+    expected = [(1 + (k * 5 * 44100 - cfg.n_fft // 2) // cfg.hop_length) / total for k in range(1, 6)] + [1.0]
+    assert expected[0] == pytest.approx(0.2, abs=0.002) and expected[4] < 1.0
+    for source, kw, name in ((y, {"sr": 44100}, None), (path, {}, str(path)),
+                             (AudioClip(y, 44100, "take.wav"), {}, "take.wav")):
+        seen = []
+        a = predictor.analyze(source, block_s=5.0, progress=seen.append, **kw)
+        assert seen == pytest.approx(expected, abs=1e-9), name
+        assert a.source == name and a.duration == pytest.approx(25.0)
+        assert a.window_times.tolist() == pytest.approx([0.0, 10.0, 20.0], abs=0.02)
