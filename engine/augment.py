@@ -43,8 +43,11 @@ Padding stays silence after every transform. Transforms (the names of ``--augmen
              mean f of each band over its real frames (what SpecAugment's zero fill is after
              per-utterance mean normalization). Applied last.
 
-Each transform is applied to a clip with its probability (``AugmentParams.p_<name>``); other
-clips get the identity parameters, so one call handles the whole batch at once.
+Each transform is applied to a clip with its probability (``AugmentParams.p_<name>``); the batch
+is transformed at once (the chosen clips, or all with identity parameters for the others). Order:
+pitch and stretch (on f), then gain, eq, reverb and mix in one round trip to P, then mask. Cost on
+one CPU thread for a batch of 16 x 128 x 896: about 0.1 s with all seven (a ResNet-ATT training
+step of the bundled width takes about 0.6 s).
 
 Determinism: :class:`Augmenter` draws every random number from a ``torch.Generator`` seeded by
 (training seed, epoch, batch, rank) alone, never from the global RNG: the same batch of the same
@@ -191,26 +194,35 @@ def reverb_kernel(rt60_s: torch.Tensor, drr_db: torch.Tensor, hop_s: float, n_me
 def reverb(x: torch.Tensor, kernel: torch.Tensor, n_valid: torch.Tensor, log_gain: float) -> torch.Tensor:
     """Convolve each clip's band powers along time with ``kernel`` (B, M, L), causally; the tail
     past a clip's last real frame is dropped (padding stays silence)."""
-    b, m, frames = x.shape
+    return from_power(reverb_power(to_power(x, log_gain), kernel, n_valid), log_gain)
+
+
+def reverb_power(p: torch.Tensor, kernel: torch.Tensor, n_valid: torch.Tensor) -> torch.Tensor:
+    """:func:`reverb` on mel power P (B, M, T)."""
+    b, m, frames = p.shape
     length = kernel.shape[-1]
-    p = to_power(x, log_gain).reshape(1, b * m, frames)
-    p = torch.nn.functional.pad(p, (length - 1, 0))
+    padded = torch.nn.functional.pad(p.reshape(1, b * m, frames), (length - 1, 0))
     weight = kernel.reshape(b * m, 1, length).flip(-1)
-    out = torch.nn.functional.conv1d(p, weight, groups=b * m).reshape(b, m, frames)
-    return from_power(out, log_gain) * _valid_mask(n_valid, frames)
+    out = torch.nn.functional.conv1d(padded, weight, groups=b * m).reshape(b, m, frames)
+    return out * _valid_mask(n_valid, frames)
 
 
 def mix(x: torch.Tensor, y: torch.Tensor, n_valid: torch.Tensor, partner: torch.Tensor, level_db: torch.Tensor,
         active: torch.Tensor, log_gain: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Where ``active`` (B,) bool: clip b plus clip partner[b] at level_db[b] dB, in power; labels the
     union, n_valid the larger. Inactive clips are returned unchanged."""
-    p = to_power(x, log_gain)
+    p, y, n_valid = mix_power(to_power(x, log_gain), y, n_valid, partner, level_db, active)
+    return torch.where(active[:, None, None], from_power(p, log_gain), x), y, n_valid
+
+
+def mix_power(p: torch.Tensor, y: torch.Tensor, n_valid: torch.Tensor, partner: torch.Tensor,
+              level_db: torch.Tensor, active: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`mix` on mel power P (B, M, T)."""
     scale = torch.where(active, 10.0 ** (level_db / 10.0), torch.zeros_like(level_db))
-    mixed = from_power(p + scale[:, None, None] * p[partner], log_gain)
-    x = torch.where(active[:, None, None], mixed, x)
+    p = p + scale[:, None, None] * p[partner]
     y = torch.where(active[:, None], torch.maximum(y, y[partner]), y)
     n_valid = torch.where(active, torch.maximum(n_valid, n_valid[partner]), n_valid)
-    return x, y, n_valid
+    return p, y, n_valid
 
 
 def spans_mask(start: torch.Tensor, width: torch.Tensor, size: int) -> torch.Tensor:
@@ -288,25 +300,36 @@ class Augmenter:
             "f_w": torch.randint(0, pr.mask_freq_bands + 1, (b, pr.mask_freq), generator=g).to(dev),
             "f_s": torch.rand(b, pr.mask_freq, generator=g).to(dev, dt),
         }
-        if on["gain"]:
-            x = gain(x, torch.where(sel["gain"], draws["gain"], zero), self.log_gain)
-        if on["eq"]:
-            pts = torch.where(sel["eq"][:, None], draws["eq"], torch.zeros_like(draws["eq"]))
-            x = eq(x, eq_curve(pts, m), self.log_gain)
-        if on["pitch"]:
-            x = pitch(x, torch.where(sel["pitch"], draws["pitch"], zero))
-        if on["stretch"]:
-            x, n_valid = stretch(x, n_valid, 2.0 ** torch.where(sel["stretch"], draws["stretch"], zero))
-        if on["reverb"]:
-            length = int(math.ceil(pr.reverb_rt60[1] / self.hop_s)) + 1
-            drr = torch.where(sel["reverb"], draws["drr"], torch.full_like(draws["drr"], 300.0))  # 300 dB: no tail
-            x = reverb(x, reverb_kernel(draws["rt60"], drr, self.hop_s, m, pr.reverb_damping, length),
-                       n_valid, self.log_gain)
-        if on["mix"] and b > 1:
-            perm = draws["perm"]
-            partner = torch.empty_like(perm)
-            partner[perm] = perm.roll(-1)          # a cycle through the permutation: nobody mixes with itself
-            x, y, n_valid = mix(x, y, n_valid, partner, draws["mix_db"], sel["mix"], self.log_gain)
+        # feature-domain resampling first, on the chosen clips only
+        if on["pitch"] and sel["pitch"].any():
+            i = sel["pitch"].nonzero()[:, 0]
+            x = x.index_copy(0, i, pitch(x[i], draws["pitch"][i]))
+        if on["stretch"] and sel["stretch"].any():
+            i = sel["stretch"].nonzero()[:, 0]
+            xs, nv = stretch(x[i], n_valid[i], 2.0 ** draws["stretch"][i])
+            x, n_valid = x.index_copy(0, i, xs), n_valid.index_copy(0, i, nv)
+        # then the power-domain ones, in one round trip: gain and eq (one scale per band), reverb, mix
+        power_on = [n for n in ("gain", "eq", "reverb", "mix") if on[n] and sel[n].any()]
+        if power_on:
+            p = to_power(x, self.log_gain)
+            db = torch.zeros(b, m, device=dev, dtype=dt)
+            if "gain" in power_on:
+                db = db + torch.where(sel["gain"], draws["gain"], zero)[:, None]
+            if "eq" in power_on:
+                db = db + eq_curve(draws["eq"], m) * sel["eq"][:, None]
+            if "gain" in power_on or "eq" in power_on:
+                p = p * (10.0 ** (db / 10.0))[:, :, None]
+            if "reverb" in power_on:
+                i = sel["reverb"].nonzero()[:, 0]
+                length = int(math.ceil(pr.reverb_rt60[1] / self.hop_s)) + 1
+                kern = reverb_kernel(draws["rt60"][i], draws["drr"][i], self.hop_s, m, pr.reverb_damping, length)
+                p = p.index_copy(0, i, reverb_power(p[i], kern, n_valid[i]))
+            if "mix" in power_on and b > 1:
+                perm = draws["perm"]
+                partner = torch.empty_like(perm)
+                partner[perm] = perm.roll(-1)      # a cycle through the permutation: nobody mixes with itself
+                p, y, n_valid = mix_power(p, y, n_valid, partner, draws["mix_db"], sel["mix"])
+            x = from_power(p, self.log_gain)
         if on["mask"]:
             t_w = draws["t_w"] * sel["mask"][:, None]
             f_w = draws["f_w"] * sel["mask"][:, None]
