@@ -47,7 +47,7 @@ Each transform is applied to a clip with its probability (``AugmentParams.p_<nam
 is transformed at once (the chosen clips, or all with identity parameters for the others). Order:
 pitch and stretch (on f), then gain, eq, reverb and mix in one round trip to P, then mask. Cost on
 one CPU thread for a batch of 16 x 128 x 896: about 0.1 s with all seven (a ResNet-ATT training
-step of the bundled width takes about 0.6 s).
+step of the bundled width takes about 0.5 s).
 
 Determinism: :class:`Augmenter` draws every random number from a ``torch.Generator`` seeded by
 (training seed, epoch, batch, rank) alone, never from the global RNG: the same batch of the same
