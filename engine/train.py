@@ -54,6 +54,7 @@ import numpy as np
 import torch
 
 from .errors import Cancelled, DatasetError, user_message
+from .augment import Augmenter, parse_names
 from .features import FeatureConfig, Normalizer
 from .losses import class_weights, method_loss
 from .modelfile import ModelBundle, save_model
@@ -87,6 +88,7 @@ class TrainConfig:
     feature: dict = field(default_factory=dict)  # FeatureConfig overrides
     max_batches: int | None = None   # per epoch, for quick runs and tests
     keep_snapshots: bool = False     # a float16 model file per epoch in snapshots/
+    augment: str = ""                # training-batch augmentation, e.g. "gain,eq,pitch,reverb,mix" (engine/augment.py)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -118,6 +120,10 @@ class Trainer:
         self.is_main = self.rank == 0
         if config.method not in METHODS:
             raise TrainingError(f"unknown method {config.method!r}; choose from {', '.join(METHODS)}")
+        try:
+            parse_names(config.augment)
+        except ValueError as exc:
+            raise TrainingError(str(exc)) from None
         dev = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
         if dev == "cuda" and self.world > 1:
             dev = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
@@ -182,6 +188,7 @@ class Trainer:
         if len(train.items) == 0 or len(val.items) == 0:
             raise TrainingError(f"{data_dir}: no usable clips left after computing features")
         self.fcfg = fcfg
+        self.augmenter = Augmenter(cfg.augment, cfg.seed, fcfg)
         self.train_set = ClipFeatureSet(train, cache, fcfg.clip_frames, train=True, seed=cfg.seed)
         self.val_set = ClipFeatureSet(val, cache, fcfg.clip_frames, train=False)
         self.stats_set = ClipFeatureSet(train, cache, fcfg.clip_frames, train=False)
@@ -189,9 +196,12 @@ class Trainer:
         self.train_labels = train.labels_matrix()
         self.val_labels = val.labels_matrix()
 
-    def _batch(self, dataset, indices, epoch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _batch(self, dataset, indices, epoch: int, augment_batch: int | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(features B x n_mels x T normalized, labels B x C, real frames B): padded frames
-        of short clips are masked out of the models' softmaxes over time by n_valid."""
+        of short clips are masked out of the models' softmaxes over time by n_valid.
+        augment_batch: the batch's number in the epoch, for a training batch to augment (the
+        config's ``augment``, before standardization); None (validation, statistics): as read."""
         feats, labels, valid = [], [], []
         for i in indices:
             item = dataset.get(int(i), epoch=epoch) if hasattr(dataset, "get") else dataset[int(i)]
@@ -200,7 +210,10 @@ class Trainer:
             valid.append(int(item[2]) if len(item) > 2 else item[0].shape[-1])
         x = torch.stack(feats).to(self.device, non_blocking=True)
         y = torch.stack(labels).to(self.device, non_blocking=True)
-        return self.normalizer_apply(x), y, torch.tensor(valid, device=self.device)
+        n_valid = torch.tensor(valid, device=self.device)
+        if augment_batch is not None and self.augmenter:
+            x, y, n_valid = self.augmenter(x, y, n_valid, epoch=epoch, batch=augment_batch, rank=self.rank)
+        return self.normalizer_apply(x), y, n_valid
 
     def normalizer_apply(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self._mean) / self._std
@@ -261,8 +274,8 @@ class Trainer:
             raise TrainingError(f"{path}: cannot resume from this checkpoint ({exc})") from None
         saved = json.loads(state["config"])
         current = json.loads(json.dumps(self.cfg.to_dict()))
-        for key in ("method", "model", "feature", "data", "seed", "batch_size"):
-            if saved.get(key) != current.get(key):
+        for key in ("method", "model", "feature", "data", "seed", "batch_size", "augment"):
+            if saved.get(key, "" if key == "augment" else None) != current.get(key):
                 raise TrainingError(f"cannot resume: {key} differs from the run's ({saved.get(key)!r})")
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["optimizer"])
@@ -298,6 +311,8 @@ class Trainer:
             "torch": torch.__version__,
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+        if self.augmenter:
+            prov["augment"] = self.augmenter.describe()
         prov.update(extra or {})
         return ModelBundle(model, self.fcfg, self.classes, self.normalizer, thresholds, prov)
 
@@ -396,7 +411,7 @@ class Trainer:
                     idx = chunk[self.rank::self.world]
                     if len(idx) == 0:
                         continue
-                    x, y, n_valid = self._batch(self.train_set, idx, epoch)
+                    x, y, n_valid = self._batch(self.train_set, idx, epoch, augment_batch=b)
                     with torch.autocast(self.device.type, enabled=self.amp, dtype=torch.float16
                                         if self.device.type == "cuda" else torch.bfloat16):
                         out = self.net(x, n_valid=n_valid)
@@ -576,6 +591,9 @@ def add_arguments(p) -> None:
                         "(human progress stays on stderr); the run folder always gets events.jsonl")
     p.add_argument("--keep-snapshots", action="store_true",
                    help="keep a float16 model file per epoch in RUN/snapshots/epoch-NNN.safetensors")
+    p.add_argument("--augment", default="", metavar="LIST",
+                   help="augment training batches (on the log-mel features): comma-separated from gain, eq, pitch, "
+                        "stretch, reverb, mix, mask, or 'all' (default none; see engine/augment.py)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="model option, e.g. --set heads=8 --set variant=authors-code --set mu=0.5 "
                         "(any ModelConfig field; repeatable)")
@@ -605,7 +623,7 @@ def run(args) -> int:
                       lr_gamma=args.lr_gamma, seed=args.seed, device=args.device,
                       amp=False if args.no_amp else None, cache_dir=args.cache, workers=args.workers,
                       model=parse_sets(args.set), max_batches=args.max_batches,
-                      keep_snapshots=args.keep_snapshots)
+                      keep_snapshots=args.keep_snapshots, augment=args.augment)
     sinks = event_sinks(args.events, args.out)
     trainer = Trainer(cfg, args.out, events=sinks)
     signals = install_stop_handlers(trainer)

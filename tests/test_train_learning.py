@@ -177,3 +177,29 @@ def test_stop_and_resume_give_the_uninterrupted_run_exactly(synth, straight, tmp
     assert [e["epoch"] for e in history] == [1, 2, 3]
     assert all(math.isclose(e["train_loss"], float(r["train_loss"]), rel_tol=1e-12)
                for e, r in zip(history, rows_a))
+
+
+def test_stop_and_resume_with_augmentation_give_the_uninterrupted_run_exactly(synth, tmp_path):
+    """With every augmentation on (its random draws a function of seed, epoch and batch), a run stopped
+    after batch 2 of epoch 2 and resumed ends with the weights and metrics of a run never stopped,
+    and those differ from the run without augmentation (the augmentation did something)."""
+    aug = "gain,eq,pitch,stretch,reverb,mix,mask"
+    straight = tmp_path / "straight"
+    Trainer(_config(synth, epochs=2, augment=aug), straight, verbose=False).run()
+    run = tmp_path / "stopped"
+    trainer = Trainer(_config(synth, epochs=2, augment=aug), run, verbose=False)
+    trainer.callback = _stop_at(trainer, 2, 2)
+    assert trainer.run()["stopped"]
+    with pytest.raises(Exception, match="augment differs"):
+        Trainer(_config(synth, epochs=2), run, verbose=False).run(resume=True)
+    Trainer(_config(synth, epochs=2, augment=aug), run, verbose=False).run(resume=True)
+    a = torch.load(straight / "checkpoint.pt", weights_only=True)
+    b = torch.load(run / "checkpoint.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    rows_a, rows_b = _metrics(straight), _metrics(run)
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in rows_a] == \
+        [{k: v for k, v in r.items() if k != "seconds"} for r in rows_b]
+    plain = tmp_path / "plain"
+    Trainer(_config(synth, epochs=1), plain, verbose=False).run()
+    assert _metrics(plain)[0]["train_loss"] != rows_a[0]["train_loss"]

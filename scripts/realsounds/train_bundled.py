@@ -1,6 +1,7 @@
 """Train, measure and bundle the real-sound models; pick the real-sound demo clip.
 
     PYTHONPATH=. python scripts/realsounds/train_bundled.py --stage STAGE [--data data/realsounds]
+        [--augment gain,eq,pitch,reverb,mix] [--epochs 20 --lr-step 12] [--work DIR --cache DIR --no-export]
 
 Stages (each writes WORK/<stage>.json, WORK = runs/realsounds; run the two models in parallel
 if you like, then ``report``):
@@ -10,6 +11,9 @@ if you like, then ``report``):
   training) and ``test_seen`` (new mixtures of training recordings), and the export to
   assets/models/realsounds/<method>.safetensors with its provenance (recipe version, data
   command and seed, training command, test metrics) in the file's metadata.
+  ``--augment LIST`` trains with that training-batch augmentation (engine/augment.py; recorded in
+  the provenance and the training command); ``--no-export`` measures without touching assets/
+  (ablations: one ``--work`` folder per arm, one ``--cache`` shared by all).
 - ``baseline``: logistic regression (one per class, scikit-learn) on log-mel statistics (per-band
   mean, standard deviation, maximum and 90th percentile over the clip), thresholds tuned on
   validation, same splits and metrics.
@@ -45,7 +49,16 @@ def _summary(r: dict) -> dict:
     return out
 
 
-def train_model(method: str, data: Path, work: Path) -> dict:
+def _recipe_version(data: Path, default: int) -> int:
+    """The recipe version the dataset was built with (its metadata/realsounds.json), else ``default``."""
+    try:
+        return int(json.loads((data / "metadata" / "realsounds.json").read_text())["recipe_version"])
+    except (OSError, KeyError, ValueError):
+        return default
+
+
+def train_model(method: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr_step: int = LR_STEP,
+                augment: str = "", cache: Path | None = None, export: bool = True) -> dict:
     from engine.data.realsounds import RECIPE_VERSION
     from engine.evaluate import evaluate
     from engine.modelfile import load_bundle, save_model
@@ -53,28 +66,30 @@ def train_model(method: str, data: Path, work: Path) -> dict:
 
     run = work / method
     t0 = time.time()
-    cfg = TrainConfig(data=str(data), method=method, epochs=EPOCHS, batch_size=BATCH, lr=LR, lr_step=LR_STEP,
-                      seed=SEED, model={**SIZE, **METHOD_OPTIONS.get(method, {})}, cache_dir=str(work / "cache"),
-                      workers=1)
+    cfg = TrainConfig(data=str(data), method=method, epochs=epochs, batch_size=BATCH, lr=LR, lr_step=lr_step,
+                      seed=SEED, model={**SIZE, **METHOD_OPTIONS.get(method, {})},
+                      cache_dir=str(cache or work / "cache"), workers=1, augment=augment)
     if not (run / "model.safetensors").exists():
         Trainer(cfg, run).run(resume=(run / "checkpoint.pt").exists())
     minutes = round((time.time() - t0) / 60, 1)
     res = {s: _summary(evaluate(str(run / "model.safetensors"), str(data), s)) for s in ("test", "test_seen")}
     bundle = load_bundle(run / "model.safetensors")
     sets = " ".join(f"--set {k}={json.dumps(v).replace(' ', '')}" for k, v in cfg.model.items())
+    aug = f" --augment {augment}" if augment else ""
     bundle.provenance.update({
         "dataset": "realsounds (real recordings from Debian data packages)",
-        "recipe_version": RECIPE_VERSION, "data_command": DATA_COMMAND, "data_seed": 0,
-        "train_command": (f"mmnet train --data data/realsounds --method {method} --epochs {EPOCHS} "
-                          f"--batch-size {BATCH} --lr {LR} --lr-step {LR_STEP} --seed {SEED} {sets}"),
+        "recipe_version": _recipe_version(data, RECIPE_VERSION), "data_command": DATA_COMMAND, "data_seed": 0,
+        "train_command": (f"mmnet train --data data/realsounds --method {method} --epochs {epochs} "
+                          f"--batch-size {BATCH} --lr {LR} --lr-step {lr_step} --seed {SEED}{aug} {sets}"),
         "test_metrics": {s: {k: res[s][k] for k in KEYS} for s in res},
         "test_note": "test: events from recordings never used in training; test_seen: new mixtures of "
                      "training recordings",
     })
-    dest = ROOT / "assets" / "models" / "realsounds" / f"{method}.safetensors"
+    dest = (ROOT / "assets" / "models" / "realsounds" if export else run) / f"{method}.safetensors"
     save_model(bundle, dest)
     return {"method": method, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
-            "size_mb": round(dest.stat().st_size / 1e6, 1), **res}
+            "size_mb": round(dest.stat().st_size / 1e6, 1), "epochs": epochs, "lr_step": lr_step,
+            "augment": augment, "exported": str(dest), **res}
 
 
 def _clip_features(path: str) -> np.ndarray:
@@ -192,6 +207,12 @@ def main() -> int:
     ap.add_argument("--stage", required=True, choices=["resnet-att", "mmnet-ms", "baseline", "report"])
     ap.add_argument("--data", default=str(ROOT / "data" / "realsounds"))
     ap.add_argument("--work", default=str(ROOT / "runs" / "realsounds"))
+    ap.add_argument("--cache", default=None, help="feature cache folder (default WORK/cache)")
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--lr-step", type=int, default=LR_STEP)
+    ap.add_argument("--augment", default="", help="training augmentation (engine/augment.py names), e.g. "
+                    "gain,eq,pitch,reverb,mix; default none")
+    ap.add_argument("--no-export", action="store_true", help="write the model into WORK/METHOD, not assets/")
     args = ap.parse_args()
     data, work = Path(args.data), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -201,12 +222,14 @@ def main() -> int:
         kinds = {c: v["kind"] for c, v in json.loads((data / "metadata" / "realsounds.json").read_text())
                  ["classes"].items()}
         (work / "tables.md").write_text(tables(parts, kinds))
-        report = {"data_command": DATA_COMMAND, "size": SIZE, "epochs": EPOCHS, "results": parts,
+        report = {"data_command": DATA_COMMAND, "size": SIZE, "epochs": args.epochs, "results": parts,
                   "demo": demo_clip(data)}
         (ROOT / "assets" / "models" / "realsounds/models.json").write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps(report["demo"]))
         return 0
-    result = baseline(data) if args.stage == "baseline" else train_model(args.stage, data, work)
+    result = baseline(data) if args.stage == "baseline" else train_model(
+        args.stage, data, work, epochs=args.epochs, lr_step=args.lr_step, augment=args.augment,
+        cache=Path(args.cache) if args.cache else None, export=not args.no_export)
     (work / f"{args.stage}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({s: {k: result[s][k] for k in KEYS} for s in ("test", "test_seen")}, indent=1))
     return 0
