@@ -27,13 +27,14 @@ def _parse(cmd: list[str]):
 def test_command_reproduces_the_config_exactly(tmp_path):
     config = {**TrainConfig(data=str(tmp_path)).to_dict(), "method": "mmnet-ms", "epochs": 7, "batch_size": 3,
               "lr": 0.0123456789, "lr_step": 4, "seed": 5, "device": "cpu", "amp": False, "cache_dir": "/c",
-              "max_batches": 2, "keep_snapshots": True, "model": {"heads": 4, "channels": [16, 16, 16], "variant":
+              "max_batches": 2, "keep_snapshots": True, "augment": "pitch,stretch", "model": {"heads": 4, "channels": [16, 16, 16], "variant":
                                                                    "authors-code"}}
     args, threads = _parse(train_command(config, str(tmp_path / "run"), resume=True, threads=3))
     assert threads == 3 and args.resume and args.keep_snapshots and args.no_amp
     assert (args.data, args.method, args.out, args.epochs, args.batch_size, args.lr, args.lr_step, args.seed,
-            args.device, args.cache, args.max_batches) == (str(tmp_path), "mmnet-ms", str(tmp_path / "run"), 7, 3,
-                                                           0.0123456789, 4, 5, "cpu", "/c", 2)
+            args.device, args.cache, args.max_batches, args.augment) == (str(tmp_path), "mmnet-ms", str(tmp_path / "run"),
+                                                                         7, 3, 0.0123456789, 4, 5, "cpu", "/c", 2,
+                                                                         "pitch,stretch")
     assert parse_sets(args.set) == config["model"]
     args, threads = _parse(train_command({"data": "d"}, "o"))
     assert threads is None and not args.resume and args.epochs == 100 and args.lr == 0.1 and args.set == []

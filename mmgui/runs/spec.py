@@ -98,6 +98,8 @@ def train_command(config: dict, out: str, resume: bool = False, threads: int | N
         cmd += ["--max-batches", str(int(c["max_batches"]))]
     if c.get("keep_snapshots"):
         cmd.append("--keep-snapshots")
+    if c.get("augment"):
+        cmd += ["--augment", str(c["augment"])]
     for key, value in (c.get("model") or {}).items():
         cmd += ["--set", f"{key}={json.dumps(value)}"]
     if resume:
