@@ -217,11 +217,19 @@ def test_cli_errors_leave_the_json_file_alone(tmp_path):
 
 def test_the_bundled_results_file():
     c = cmp.load(BUNDLED)
-    assert [b.key for b in c.benchmarks] == ["mixed", "one"]
+    assert [b.key for b in c.benchmarks] == ["mixed", "one", "one-long", "real"]
+    main = ("resnet-mean", "resnet-att", "mmnet-authors", "resnet-att-class", "mmnet-label", "mmnet-authors-z",
+            "mmnet-ms-authors", "mmnet-ms-authors-z")
+    seeds = {"mixed": (main, [0, 1, 2]), "one": (main, [0, 1, 2]),
+             "one-long": (("resnet-att", "mmnet-authors-z", "mmnet-authors"), [0, 1, 2]),
+             "real": (("resnet-mean", "resnet-att", "mmnet-authors-z"), [0])}
     for b in c.benchmarks:
-        assert b.baseline == "resnet-att" and "aggregate_seeds.py" in b.provenance["command"]
-        for name in ("resnet-mean", "resnet-att", "mmnet-authors", "resnet-att-class", "mmnet-label"):
-            assert [r.seed for r in b.systems[name].runs] == [0, 1, 2], (b.key, name)
-        assert b.systems["mmnet-authors"].method == "mmnet"
-        assert b.systems["mmnet-authors"].options["variant"] == "authors-code"
+        assert b.baseline == "resnet-att" and b.focus == "mmnet-authors-z"
+        assert "aggregate_seeds.py" in b.provenance["command"]
+        names, expected = seeds[b.key]
+        for name in names:
+            assert [r.seed for r in b.systems[name].runs] == expected, (b.key, name)
+        z = b.systems["mmnet-authors-z"]
+        assert z.method == "mmnet" and z.options["variant"] == "authors-code"
+        assert z.options["ensemble_pooling"] == "zscore"
     assert BUNDLED.stat().st_size < 100_000
