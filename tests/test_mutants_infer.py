@@ -23,6 +23,34 @@ def test_window_geometry_in_frames(predictor):
     assert predictor.window_frames == 896 and predictor.margin_frames == 64   # 10.0 s and 0.71 s
 
 
+def test_the_default_device_is_cuda_when_there_is_one(monkeypatch):
+    """default_device() is "cuda" exactly when torch sees a GPU, else "cpu" (a CPU-only machine
+    never takes the first branch, so it is forced here)."""
+    from engine.infer import default_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_device() == torch.device("cpu")
+
+
+def test_the_predictor_runs_on_the_device_asked_for_else_the_default(tiny_model_file, monkeypatch):
+    """load(path, device) and Predictor(bundle, device) put the model on that device; without one,
+    on default_device(), patched here to torch's "meta" device (no data) so that the default path
+    differs from "cpu" on a machine without a GPU."""
+    import engine.infer as infer
+    from engine.modelfile import load_bundle
+
+    path = tiny_model_file("mmnet-ms", 3)                      # a pathlib.Path
+    monkeypatch.setattr(infer, "default_device", lambda: torch.device("meta"))
+    meta, cpu = torch.device("meta"), torch.device("cpu")
+    for p, dev in ((infer.Predictor.load(path), meta), (infer.Predictor.load(path, "cpu"), cpu),
+                   (infer.Predictor(load_bundle(path)), meta), (infer.Predictor(load_bundle(path), "cpu", "m"), cpu)):
+        assert p.device == dev and {q.device for q in p.model.parameters()} == {dev}
+        assert not p.model.training and p.classes == ["class_0", "class_1", "class_2"]
+    assert infer.Predictor.load(path).path == str(path) and infer.Predictor(load_bundle(path)).path is None
+
+
 def _output(ensemble: bool, hop: float) -> ModelOutput:
     """Two clips, three classes; scale 'fine' one segment a frame, 'coarse' one per 4 frames."""
     fine = torch.arange(2 * 20 * 3, dtype=torch.float32).reshape(2, 20, 3) / 1000
@@ -138,3 +166,4 @@ def test_progress_counts_frames_and_the_source_is_kept(predictor, tmp_path):
         assert seen == pytest.approx(expected, abs=1e-9), name
         assert a.source == name and a.duration == pytest.approx(25.0)
         assert a.window_times.tolist() == pytest.approx([0.0, 10.0, 20.0], abs=0.02)
+

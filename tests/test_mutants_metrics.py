@@ -262,3 +262,16 @@ def test_tagging_with_one_positive_one_negative_or_nothing_predicted():
     # class means over the classes with at least one positive clip (a, b, c; c's AP: .2 ranked 2nd -> 1/2)
     m = tagging_metrics(y, s)
     assert (m["n_classes_evaluated"], m["mAP"]) == (3, approx((0.5 + 5 / 6 + 0.5) / 3))
+
+
+def test_micro_precision_when_nothing_is_predicted():
+    # no score reaches 0.5: TP = FP = 0. With 2 positive (clip, class) pairs P_micro is 0 (like a
+    # class's P), R_micro 0/2 = 0, F1_micro 0/2 = 0; without any positive it is undefined
+    m = tagging_metrics([[1, 0], [0, 1]], [[0.4, 0.1], [0.2, 0.3]])
+    assert (m["P_micro"], m["R_micro"], m["F1_micro"]) == (0.0, 0.0, 0.0)
+    m = tagging_metrics([[0, 0], [0, 0]], [[0.4, 0.1], [0.2, 0.3]])
+    assert (m["P_micro"], m["R_micro"], m["F1_micro"]) == (None, None, None)
+    # as many false as true positives (1 and 1, no miss): P 1/2, R 1, F1 2 / (2 + 1)
+    m = tagging_metrics([[1, 0], [0, 0]], [[0.9, 0.8], [0.1, 0.1]])
+    assert (m["P_micro"], m["R_micro"], m["F1_micro"]) == (0.5, 1.0, approx(2 / 3))
+    assert (m["n_clips"], m["n_classes_evaluated"]) == (2, 1)
