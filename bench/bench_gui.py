@@ -1,9 +1,9 @@
 """GUI benchmark: start-up to the first painted analysis, a one-hour recording, pan/zoom frames, memory.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui.py [--runs 3] [--hour-minutes 60]
-        [--analyze-timeout 600] [--skip-hour] [--skip-demo]
+        [--analyze-timeout 600] [--skip-hour] [--skip-demo] [--demo realsounds|synthetic]
 
-1. Demo: launches ``main.py --screenshot`` (the demo clip with the two bundled models, or
+1. Demo: launches ``main.py --screenshot --demo SET`` (a bundled demo set: its clip with its two models, or
    small models and a generated clip when the assets are missing) ``--runs`` times and reports
    the time from process launch to the first paint showing model A's analysis.
 2. One-hour file: writes a one-hour 44.1 kHz 16-bit WAV to /tmp, opens it in a window in this
@@ -55,11 +55,14 @@ def test_signal(seconds: float, sr: int = 44100, seed: int = 0):
     return realistic_audio(seconds, sr, seed)
 
 
-def bench_demo(runs: int, work: Path) -> dict:
-    demo = ROOT / "assets" / "demo" / "demo.wav"
-    bundled = [ROOT / "assets" / "models" / f"{m}.safetensors" for m in ("resnet-att", "mmnet-ms")]
-    if demo.exists() and all(p.exists() for p in bundled):
-        args, what = [], "bundled demo clip, ResNet-ATT + M&mnet-MS (bundled)"
+def bench_demo(runs: int, work: Path, demo_set: str | None = None) -> dict:
+    """The app's start-up on a bundled demo set (``demo_set``: None = the app's default)."""
+    from mmgui.document import bundled
+
+    demo = bundled.get(demo_set)
+    if demo.complete:
+        args = ["--demo", demo.key]
+        what = f"bundled {demo.label} demo clip, ResNet-ATT + M&mnet-MS ({demo.label})"
     else:
         import soundfile as sf
 
@@ -257,6 +260,8 @@ def main() -> int:
     ap.add_argument("--hour-minutes", type=float, default=60.0)
     ap.add_argument("--analyze-timeout", type=float, default=900.0)
     ap.add_argument("--skip-demo", action="store_true")
+    ap.add_argument("--demo", choices=("realsounds", "synthetic"), default=None,
+                    help="demo set to start on (default: the app's default, realsounds where present)")
     ap.add_argument("--skip-hour", action="store_true")
     args = ap.parse_args()
     import torch
@@ -267,7 +272,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_demo:
-            out["demo"] = d = bench_demo(args.runs, work)
+            out["demo"] = d = bench_demo(args.runs, work, args.demo)
             print(f"demo ({d['what']}):\n  launch -> window shown      "
                   + ", ".join(f"{t:.2f}" for t in d["window_shown_s"]) + " s"
                   + "\n  launch -> first analysis paint " + ", ".join(f"{t:.2f}" for t in d["first_paint_s"])

@@ -1,6 +1,7 @@
 """Entry point of M&m Studio (``mmnet-studio`` / ``python main.py``).
 
-    python main.py                      # the demo clip analyzed by the two bundled models
+    python main.py                      # the real-sound demo clip analyzed by the two real-sound models
+    python main.py --demo synthetic     # the synthetic benchmark's demo clip and models
     python main.py FILES_OR_FOLDERS...  # audio files, folders, datasets, model files (.safetensors)
     python main.py --screenshot OUT.png [FILES...]   # draw, save the window, exit (0 = all drawn)
 """
@@ -23,6 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="a model file to use (first = A, second = B); repeatable")
     ap.add_argument("--split", default=None, help="dataset split to open (default: test, else the first)")
     ap.add_argument("--no-demo", action="store_true", help="start with an empty workspace")
+    ap.add_argument("--demo", choices=("realsounds", "synthetic"), default=None,
+                    help="demo clip and model pair to open (default: realsounds where its files are present, "
+                         "else synthetic)")
     ap.add_argument("--screenshot", metavar="OUT.png", help="save the window once the analyses are drawn, then exit")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds --screenshot waits at most (default 300)")
     ap.add_argument("--size", default="1400x900", help="window size WxH (default 1400x900)")
@@ -92,7 +96,7 @@ def main(argv=None) -> int:
             else:
                 win.open_paths(args.paths)
         elif not args.no_demo:
-            win.opener.open_demo()
+            win.opener.open_demo(args.demo)
         win.install_features()      # while the headers are read and the model loads in the background
         gcpolicy.freeze_startup()   # what exists now (modules, the window) is never scanned again
 
@@ -181,7 +185,10 @@ def _arm_screenshot(app, win, args, result, errors=()) -> None:
         for p in problems:
             print(f"mmnet-studio: {p}", file=sys.stderr)
         if not problems:
-            print(f"mmnet-studio: saved {args.screenshot}", file=sys.stderr)
+            doc = win.doc
+            shown = [f"clip {doc.current.name}" if doc.current else "no clip"]
+            shown += [f"{slot}: {doc.model(slot).name}" for slot in ("A", "B") if doc.model(slot) is not None]
+            print(f"mmnet-studio: saved {args.screenshot} ({'; '.join(shown)})", file=sys.stderr)
         result["code"] = 1 if problems else 0
         win.close()
         app.quit()

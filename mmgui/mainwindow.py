@@ -9,6 +9,7 @@ docks are addressed by key, never by index.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -21,7 +22,7 @@ _qt_guard()   # PySide6 6.12.0 reference-count bug: see mmgui/qtcompat.py
 from .actions import help as help_actions
 from .actions.export import Exporter
 from .actions.open import Opener
-from .document import Document
+from .document import Document, bundled
 from .features import install_all
 from .toolbar import DisplayToolbar
 from .views.cliplist import ClipList
@@ -265,6 +266,9 @@ class MainWindow(QMainWindow):
         act(m, "Open &model…", o.open_model_dialog, "Ctrl+M")
         self.recent_menu = o.recent_menu = m.addMenu("Open &recent")
         o.fill_recent()
+        demos = m.addMenu("Open d&emo")
+        for demo in bundled.demo_sets().values():
+            act(demos, demo.title, partial(o.open_demo, demo.key)).setEnabled(demo.complete)
         m.addSeparator()
         e = m.addMenu("&Export")
         act(e, "Window as PNG…", lambda: ex.window_dialog("png"), "Ctrl+E")

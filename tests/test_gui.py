@@ -501,14 +501,18 @@ def test_the_app_opens_the_demo_with_the_models_it_discovers(tmp_path):
                           cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "did not analyze" not in proc.stderr and (tmp_path / "s.png").exists()
+    from mmgui.document import bundled
+    from mmgui.document.models import read_entry
+
+    demo = bundled.default_set()        # the real-sound set where its files are present
+    a, b = (read_entry(str(p), "bundled").name for p in demo.pair())
+    assert f"(clip {demo.clip.name}; A: {a}; B: {b})" in proc.stderr, proc.stderr
 
 
 def test_starts_without_demo_assets(qtbot, make_window, monkeypatch, tmp_path):
-    import mmgui.actions.open as opening
-    import mmgui.document.models as model_files
+    from mmgui.document import bundled
 
-    monkeypatch.setattr(opening, "DEMO_CLIP", tmp_path / "assets" / "demo" / "demo.wav")
-    monkeypatch.setattr(model_files, "BUNDLED_MODELS", tmp_path / "assets" / "models")
+    monkeypatch.setattr(bundled, "ASSETS", tmp_path / "assets")
     win = make_window()
     win.opener.discover_models()
     assert win.opener.open_demo() is False

@@ -343,21 +343,21 @@ def test_clip_change_resets_readout_and_zoom_and_short_clips_read_in_seconds(qtb
 # ------------------------------------------------------------------------------ the demo at 1280x720
 @pytest.fixture(scope="module")
 def demo_window(qapp, tmp_path_factory):
-    """The main window at 1280x720 with the bundled models (A ResNet-ATT, B M&mnet-MS) on the demo clip."""
+    """The main window at 1280x720 with the synthetic set's models (A ResNet-ATT, B M&mnet-MS) on its demo clip."""
     from PySide6.QtCore import QSettings
 
     from mmgui import theme
-    from mmgui.actions.open import DEMO_CLIP
+    from mmgui.document import bundled
     from mmgui.mainwindow import MainWindow
 
-    if not DEMO_CLIP.exists() or not all(os.path.exists(p) for p in BUNDLED.values()):
+    if not bundled.get("synthetic").complete:
         pytest.skip("the demo clip or the bundled models are missing")
     theme.configure_pyqtgraph()
     settings = QSettings(str(tmp_path_factory.mktemp("settings") / "s.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings, player=None, discover=True)
     win.resize(1280, 720)
     win.show()
-    win.opener.open_demo()
+    win.opener.open_demo("synthetic")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and not (win.doc.is_idle() and win.doc.analysis("A") is not None
                                                 and win.doc.analysis("B") is not None):

@@ -9,10 +9,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from ..datasets import AUDIO_SUFFIXES, dataset_splits, default_split, is_model
+from ..document import bundled
 from ..document import models as model_files
 from ..document.models import ROOT
 
-DEMO_CLIP = ROOT / "assets" / "demo" / "demo.wav"
 MAX_RECENT = 12
 AUDIO_FILTER = "Audio files (" + " ".join(f"*{e}" for e in AUDIO_SUFFIXES) + ");;All files (*)"
 
@@ -52,18 +52,21 @@ class Opener(QObject):
         if then is not None:
             then()
 
-    def open_demo(self) -> bool:
-        """Open the bundled demo clip; the bundled models analyze it as soon as they are known."""
+    def open_demo(self, key: str | None = None) -> bool:
+        """Open a bundled demo clip (``key``: "realsounds" or "synthetic"; None: the default set,
+        the real-sound one where present); its set's models go to slots A and B (now where known,
+        else as soon as they are) and analyze it."""
+        demo = bundled.get(key)
+        self.doc.model_store.use_pair(demo.key)
         self.doc.fill_empty_slots()
-        if not DEMO_CLIP.exists():
-            self.window.show_message(f"Demo clip not found ({os.path.relpath(DEMO_CLIP, ROOT)}): open an audio "
+        if not demo.clip.exists():
+            self.window.show_message(f"Demo clip not found ({os.path.relpath(demo.clip, ROOT)}): open an audio "
                                      "file with File ▸ Open (or drop one here)", "warning")
             return False
-        bundled = model_files.BUNDLED_MODELS
-        if not (bundled.is_dir() and any(bundled.glob("*.safetensors"))):
-            self.window.show_message("No bundled models in assets/models: open a model with File ▸ Open model",
-                                     "warning")
-        self.doc.open_paths([str(DEMO_CLIP)])
+        if not demo.model_files():
+            self.window.show_message(f"No bundled models in {os.path.relpath(demo.folder, ROOT)}: open a model "
+                                     "with File ▸ Open model", "warning")
+        self.doc.open_paths([str(demo.clip)])
         return True
 
     # ------------------------------------------------------------------ paths

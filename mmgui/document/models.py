@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ..workers import FunctionTask, TaskManager, error_text
+from . import bundled
 
 PRETTY_METHODS = {
     "convnet-mean": "ConvNet-mean", "resnet-mean": "ResNet-mean", "resnet-max": "ResNet-max",
@@ -22,8 +23,6 @@ PRETTY_METHODS = {
 }
 SLOTS = ("A", "B")
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED_MODELS = ROOT / "assets" / "models"
-DEFAULT_PAIR = ("resnet-att", "mmnet-ms")      # bundled stems for slots A and B
 
 
 @dataclass
@@ -54,6 +53,10 @@ class ModelEntry:
         stem = Path(self.path).stem
         if self.origin == "trained":
             return f"{pretty} · {Path(self.path).parent.name}"
+        demo_set = bundled.set_of(self.path) if self.origin == "bundled" else None
+        if demo_set is not None:
+            named = stem == self.method or stem in bundled.PAIR       # the pair's files are named by their role
+            return f"{pretty} · {demo_set.label}" if named else f"{pretty} · {stem} · {demo_set.label}"
         if stem == self.method:
             return pretty
         return f"{pretty} · {stem}"
@@ -82,11 +85,11 @@ def read_entry(path: str, origin: str) -> ModelEntry:
 def discover(recent: list[str] = (), bases=None) -> list[tuple[str, str]]:
     """(path, origin) of the bundled models, trained models (under ``runs/`` and the app's runs folder)
     and recent model files."""
-    found = []
-    if BUNDLED_MODELS.is_dir():
-        order = {stem: i for i, stem in enumerate(DEFAULT_PAIR)}
-        for p in sorted(BUNDLED_MODELS.glob("*.safetensors"), key=lambda p: (order.get(p.stem, 9), p.name)):
-            found.append((str(p), "bundled"))
+    first = bundled.default_set()
+    found = [(str(p), "bundled") for p in first.model_files()]
+    for demo_set in bundled.demo_sets().values():
+        if demo_set.key != first.key:
+            found += [(str(p), "bundled") for p in demo_set.model_files()]
     if bases is None:
         from ..runs.spec import default_runs_root
 
@@ -109,6 +112,7 @@ class ModelStore(QObject):
         self.tasks = tasks
         self.models: list[ModelEntry] = []
         self.slots: dict[str, str | None] = {"A": None, "B": None}
+        self.demo_set: str | None = None     # bundled set whose pair fills empty slots (None: the default)
 
     def model(self, slot_or_path: str | None) -> ModelEntry | None:
         path = self.slots.get(slot_or_path) if slot_or_path in SLOTS else slot_or_path
@@ -173,16 +177,28 @@ class ModelStore(QObject):
         self.slotsChanged.emit()
         return True
 
+    def use_pair(self, demo_set: str | None) -> None:
+        """Prefer the bundled set ``demo_set``: its pair goes to the slots now where known (the
+        demo clip of one set means nothing to the other set's models: other classes), and later
+        to empty slots."""
+        self.demo_set = demo_set
+        for slot, path in zip(SLOTS, bundled.get(demo_set).pair()):
+            entry = self.model(os.path.abspath(path))
+            if entry is not None and not entry.error:
+                self.set_slot(slot, entry.path)
+
     def swap(self) -> None:
         self.slots["A"], self.slots["B"] = self.slots["B"], self.slots["A"]
         self.slotsChanged.emit()
 
     def fill_empty_slots(self) -> None:
-        """A = bundled ResNet-ATT, B = bundled M&mnet-MS when known; else the first usable models."""
+        """A = ResNet-ATT, B = M&mnet-MS of the bundled set ``demo_set`` (default: the real-sound
+        models where present) when known; else the first usable models."""
         usable = [m for m in self.models if not m.error]
-        by_stem = {Path(m.path).stem: m for m in usable if m.origin == "bundled"}
-        a = by_stem.get(DEFAULT_PAIR[0]) or (usable[0] if usable else None)
-        b = by_stem.get(DEFAULT_PAIR[1]) or next((m for m in usable if m is not a), None)
+        by_path = {m.path: m for m in usable}
+        pair = [by_path.get(os.path.abspath(p)) for p in bundled.get(self.demo_set).pair()]
+        a = pair[0] or (usable[0] if usable else None)
+        b = pair[1] or next((m for m in usable if m is not a), None)
         if a is not None and self.slots["A"] is None:
             self.set_slot("A", a.path)
         if b is not None and self.slots["B"] is None:
