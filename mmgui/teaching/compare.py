@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
 
+from ..document import bundled
 from . import compute, plots, texts
 
 ROLES = (("att", "ResNet-ATT"), ("mmnet", "M&mnet-MS"))
@@ -59,8 +60,8 @@ class ComparePage(QWidget):
         self.rows: list[dict] = []
         self.items: dict = {}
         self._token = 0
-        self.models = {"att": str(compute.BUNDLED / "resnet-att.safetensors"),
-                       "mmnet": str(compute.BUNDLED / "mmnet-ms.safetensors")}
+        att, mmnet = bundled.get("synthetic").pair()     # the lesson clips are synthetic-benchmark clips
+        self.models = {"att": str(att), "mmnet": str(mmnet)}
         self.clip_box = QComboBox()
         for p in compute.lesson_clips():
             self.clip_box.addItem(p.name, str(p))

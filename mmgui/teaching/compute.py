@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = ROOT / "assets" / "models"
 LESSON_CLIPS = ROOT / "assets" / "teaching"
 
 
