@@ -94,7 +94,7 @@ def test_the_app_opens_the_real_sound_demo_with_its_models(qtbot, window, tmp_pa
     events = doc.events("A", str(clip))
     assert events, "model A detects nothing on the real-sound demo"
     qtbot.waitUntil(lambda: len(store.events(str(clip))) == len(events), timeout=10_000)
-    proposed = [e for e in store.events(str(clip)) if e.status == "proposed"]
+    proposed = [e for e in store.events(str(clip)) if e.status == "proposal"]
     assert sorted(e.label for e in proposed) == sorted(e.label for e in events)
     assert {e.label for e in proposed} <= set(real_classes())
     assert {e.source for e in proposed} == {"resnet-att.safetensors"}

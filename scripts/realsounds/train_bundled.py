@@ -6,7 +6,7 @@
 Stages (each writes WORK/<stage>.json, WORK = runs/realsounds; run the two models in parallel
 if you like, then ``report``):
 
-- ``resnet-att`` / ``mmnet-ms``: ``mmnet train`` at the bundled-model size (the same compact
+- ``resnet-att`` / ``mmnet`` / ``mmnet-ms``: ``mmnet train`` at the bundled-model size (the same compact
   width as assets/models/README.md), evaluation on ``test`` (events from recordings never used in
   training) and ``test_seen`` (new mixtures of training recordings), and the export to
   assets/models/realsounds/<method>.safetensors with its provenance (recipe version, data
@@ -18,8 +18,9 @@ if you like, then ``report``):
   mean, standard deviation, maximum and 90th percentile over the clip), thresholds tuned on
   validation, same splits and metrics.
 - ``report``: assets/models/realsounds/models.json (all figures) and the demo clip
-  assets/demo/realsounds-demo.wav (a test clip where a transient event lies inside a long one),
-  its strong labels and credits.
+  assets/demo/realsounds-demo.wav (a ``test_seen`` clip, i.e. a new mixture of training
+  recordings, where a transient event lies inside a long one; chosen by that rule alone, never
+  by the models' output), its strong labels and credits.
 """
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 SIZE = dict(channels=[128, 192, 192], stem=128, fc_hidden=256, micro_hidden=128, heads=64)
-METHOD_OPTIONS = {"mmnet-ms": {"attention_scale": "unit"}}
+# M&mnet in the form that won the fair comparison (docs/results.md, section 0): the authors' loss
+# with a_t standardized over time before eq. 9's softmax (``mmnet-authors-z``, ``mmnet-ms-authors-z``).
+MMNET_Z = {"variant": "authors-code", "micro_hidden": 0, "ensemble_pooling": "zscore"}
+METHOD_OPTIONS = {"mmnet-ms": MMNET_Z, "mmnet": MMNET_Z}
 EPOCHS, BATCH, LR, LR_STEP, SEED = 20, 16, 0.05, 12, 0
 DATA_COMMAND = "mmnet realsounds data/realsounds --seed 0"
 KEYS = ("mAP", "AUC", "F1_class_mean", "F1_micro", "segment_F1", "event_F1")
@@ -137,11 +141,19 @@ def baseline(data: Path) -> dict:
     return out
 
 
-def demo_clip(data: Path) -> dict:
-    """The test clip (unseen recordings) with a transient event inside a long one, fewest other events."""
+DEMO_SPLIT = "test_seen"
+
+
+def demo_clip(data: Path, split: str = DEMO_SPLIT) -> dict:
+    """The clip of ``split`` with about three events of different classes, one of them a transient
+    inside a long one: of those, the clip where the long event outlasts the transient the most.
+
+    The demo shows what the views do with sounds the bundled models know: ``test_seen`` mixes
+    training recordings anew (other backgrounds, times, gains); the ``test`` split's figures say
+    how they do on recordings never heard (docs/results.md, section 4)."""
     meta = json.loads((data / "metadata" / "realsounds.json").read_text())
     kinds = {c: v["kind"] for c, v in meta["classes"].items()}
-    rows = [l.split("\t") for l in (data / "metadata" / "test_sources.tsv").read_text().splitlines()[1:]]
+    rows = [l.split("\t") for l in (data / "metadata" / f"{split}_sources.tsv").read_text().splitlines()[1:]]
     by_clip: dict[str, list] = {}
     for name, label, on, off, pkg, path, part in rows:
         by_clip.setdefault(name, []).append((label, float(on), float(off), pkg, path))
@@ -152,13 +164,14 @@ def demo_clip(data: Path) -> dict:
                   and l[1] <= t[1] and t[2] <= l[2]]
         if not inside:
             continue
-        k = (-abs(len(ev) - 3), -len({e[0] for e in ev}))
+        contrast = max((l[2] - l[1]) - (t[2] - t[1]) for t, l in inside)   # the clearest short-in-long pair
+        k = (-abs(len(ev) - 3), len({e[0] for e in ev}), round(contrast, 3))
         if key is None or k > key:
             best, key = name, k
     if best is None:
-        raise SystemExit("no test clip has a transient event inside a long one")
+        raise SystemExit(f"no {split} clip has a transient event inside a long one")
     demo = ROOT / "assets" / "demo"
-    shutil.copy(data / "audio" / "test" / best, demo / "realsounds-demo.wav")
+    shutil.copy(data / "audio" / split / best, demo / "realsounds-demo.wav")
     ev = sorted((i for i in by_clip[best] if not i[0].startswith("bg:")), key=lambda e: e[1])
     with open(demo / "realsounds-demo_strong.tsv", "w") as f:
         f.write("filename\tonset\toffset\tevent_label\n")
@@ -168,8 +181,10 @@ def demo_clip(data: Path) -> dict:
     for line in (data / "LICENSES.tsv").read_text().splitlines()[1:]:
         c = line.split("\t")
         lic[(c[2], c[4])] = (c[3], c[5])
-    lines = [f"realsounds-demo.wav: test clip {best} of the real-sound dataset ({DATA_COMMAND}); its "
-             "events come from recordings never used to train the bundled realsounds models.", "",
+    seen = ("a new mixture of recordings the bundled real-sound models were trained on" if split == "test_seen"
+            else "its events come from recordings never used to train the bundled real-sound models")
+    lines = [f"realsounds-demo.wav: {split} clip {best} of the real-sound dataset ({DATA_COMMAND}, recipe "
+             f"version {_recipe_version(data, 0)}): {seen}.", "",
              "what\tonset_s\toffset_s\tdebian_package\tversion\tpath_in_package\tlicense"]
     for label, on, off, pkg, path in sorted(by_clip[best], key=lambda e: e[1]):
         version, license_ = lic[(pkg, path)]
@@ -177,12 +192,12 @@ def demo_clip(data: Path) -> dict:
     lines += ["", "Each recording keeps its license (see each package's /usr/share/doc/PACKAGE/copyright);",
               "the mixture is distributed under the terms of all of them (GPL for the GPL-licensed parts)."]
     (demo / "realsounds-demo_CREDITS.txt").write_text("\n".join(lines) + "\n")
-    return {"clip": best, "events": [(l, on, off) for l, on, off, _, _ in ev]}
+    return {"clip": best, "split": split, "events": [(l, on, off) for l, on, off, _, _ in ev]}
 
 
 def tables(parts: dict, kinds: dict) -> str:
     """Markdown: overall figures per system and split, then per-class AP / F1 / segment F1."""
-    order = [m for m in ("logreg-logmel-stats", "resnet-att", "mmnet-ms") if m in parts]
+    order = [m for m in ("logreg-logmel-stats", "resnet-att", "resnet-att-class", "mmnet", "mmnet-ms") if m in parts]
     f = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["| system | split | mAP | AUC | F1 (class mean) | F1 (micro) | segment F1 | event F1 |",
              "|---|---|---|---|---|---|---|---|"]
@@ -204,7 +219,7 @@ def tables(parts: dict, kinds: dict) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", required=True, choices=["resnet-att", "mmnet-ms", "baseline", "report"])
+    ap.add_argument("--stage", required=True, choices=["resnet-att", "resnet-att-class", "mmnet", "mmnet-ms", "baseline", "report"])
     ap.add_argument("--data", default=str(ROOT / "data" / "realsounds"))
     ap.add_argument("--work", default=str(ROOT / "runs" / "realsounds"))
     ap.add_argument("--cache", default=None, help="feature cache folder (default WORK/cache)")
