@@ -5,7 +5,8 @@ tests/test_bad_input.py::test_evaluate_leaves_out_bad_and_deleted_clips and
 tests/test_train.py::test_reproduce_quick. Here: segment ER / F1 (1-s segments) and event F1 / ER
 (200-ms collar, offsets within 50 % of the length), overall and per class, equal
 ``segment_based`` / ``event_based`` (themselves checked against sed_eval in tests/test_metrics.py)
-fed with the events of each test clip's analysis and the split's strong labels. The analyses are
+fed with the events of each test clip's analysis and the split's strong labels, and PSDS1 / PSDS2
+equal ``psds_of_analyses`` of the same analyses. The analyses are
 made by hand from the strong labels (some events found, some late, some too long, some missed, one invented), so
 that both figures are strictly between 0 and 1 and depend on the collar and the resolution.
 """
@@ -70,6 +71,7 @@ def test_evaluate_detection_figures_are_the_metric_functions_on_the_same_events(
     from engine.evaluate import evaluate
     from engine.infer import Predictor
     from engine.metrics import event_based, segment_based
+    from engine.psds import psds_of_analyses
 
     data = tmp_path / "data"
     generate(data, n_train=2, n_test=6, n_validation=1, seed=3)
@@ -100,6 +102,10 @@ def test_evaluate_detection_figures_are_the_metric_functions_on_the_same_events(
         got = result["per_class"][c]
         assert got["segment_F1"] == seg["per_class"].get(c, {}).get("f1"), c
         assert got["event_F1"] == ev["per_class"].get(c, {}).get("f1"), c
+    # PSDS1 and PSDS2 (tests/test_psds.py checks them against sed_scores_eval) of the same analyses
+    ps = psds_of_analyses({it.name: analyses[str(it.path)] for it in ds.items}, reference)
+    assert 0.0 < ps["psds1"] < 1.0 and 0.0 < ps["psds2"] < 1.0
+    assert (result["psds1"], result["psds2"]) == pytest.approx((ps["psds1"], ps["psds2"]), abs=1e-12)
     # other settings give other numbers here: the comparison pins the documented ones
     assert segment_based(reference, estimated, time_resolution=0.5)["f1"] != pytest.approx(seg["f1"])
     assert event_based(reference, estimated, t_collar=0.6, percentage_of_length=0.5)["f1"] != pytest.approx(ev["f1"])
