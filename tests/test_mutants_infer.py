@@ -167,3 +167,27 @@ def test_progress_counts_frames_and_the_source_is_kept(predictor, tmp_path):
         assert a.source == name and a.duration == pytest.approx(25.0)
         assert a.window_times.tolist() == pytest.approx([0.0, 10.0, 20.0], abs=0.02)
 
+
+
+def test_progress_is_capped_at_one_and_ends_at_one_when_the_header_misstates_the_length(
+        predictor, tmp_path, monkeypatch):
+    """The frame estimate comes from the file's header (audio.info); when it is wrong, progress()
+    still stays in [0, 1] and its last call is exactly 1.0. A 12-s file read in 5-s blocks (3 blocks,
+    then the end); the header is made to claim 24 s, then 1 s."""
+    import soundfile as sf
+    import engine.infer as infer
+    from engine.audio import AudioInfo
+    from tests.conftest import realistic_audio
+
+    y = realistic_audio(12.0, seed=4)                          # 529200 samples
+    path = tmp_path / "r.wav"
+    sf.write(path, y, 44100, subtype="FLOAT")
+    # frames emitted after each block: 1 + (samples - n_fft / 2) // hop, n_fft 2048, hop 492:
+    # 1 + 219476 // 492 = 447, 1 + 439976 // 492 = 895, 1 + 528176 // 492 = 1074 (of 1076 in all)
+    for claimed, expected in ((2 * 529200, [447 / 2152, 895 / 2152, 1074 / 2152, 1.0]),  # 1 + 1058400 // 492
+                              (44100, [1.0, 1.0, 1.0, 1.0])):                          # 1 + 44100 // 492 = 90
+        monkeypatch.setattr(infer.audio_mod, "info", lambda p, n=claimed: AudioInfo(str(p), 44100, 1, n))
+        seen = []
+        a = predictor.analyze(path, block_s=5.0, progress=seen.append)
+        assert seen == pytest.approx(expected, abs=1e-12), claimed
+        assert a.duration == pytest.approx(12.0)               # the decoded length, not the header's
