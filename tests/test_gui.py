@@ -153,7 +153,9 @@ def test_panes_show_the_analysis_of_the_clip(qtbot, make_window, models, clip, r
     ev = win.analysis.events
     assert [k for k, _, _ in ev.lanes] == ["ref", "A", "B"]
     assert [tuple(e[:3]) for e in ev.events_in_lane("ref")] == STRONG
-    assert [tuple(e) for e in ev.events_in_lane("A")] == [tuple(e) for e in ref.events()]
+    assert [tuple(e) for e in ev.events_in_lane("A")] == [tuple(e) for e in ref.events()]   # none here
+    b_events = [tuple(e) for e in reference["resnet-att"].events()]
+    assert b_events and [tuple(e) for e in ev.events_in_lane("B")] == b_events    # B detects events
 
     # clip predictions: sorted, thresholds marked
     pred = win.predictions

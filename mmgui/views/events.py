@@ -35,7 +35,7 @@ class EventsPane(TimePane):
         self.reference = reference
         self.vb.invertY(True)
         self.setLabel("bottom", "Time (s)")
-        self.items: list = []
+        self._drawn: list = []   # what redraw added (PlotItem.items is pyqtgraph's own list)
         self.rows: list[str] = []
         self.lanes: list[tuple[str, str, list]] = []   # (key, label, events)
         self.errors: dict[str, dict] = {}   # slot -> model_errors(): flags of its lane's events
@@ -60,9 +60,9 @@ class EventsPane(TimePane):
             self.redraw()
 
     def redraw(self) -> None:
-        for it in self.items:
+        for it in self._drawn:
             self.removeItem(it)
-        self.items = []
+        self._drawn = []
         doc = self.doc
         clip = doc.current
         lanes = []
@@ -128,7 +128,7 @@ class EventsPane(TimePane):
             bar = pg.BarGraphItem(x0=x0, y0=y0, width=w, height=np.full(len(evs), lane_h * 0.9),
                                   brush=pg.mkBrush(colour), pen=pg.mkPen(pg.mkColor(colour).darker(160), width=1))
             self.addItem(bar)
-            self.items.append(bar)
+            self._drawn.append(bar)
         for li, (key, _, _) in enumerate(lanes):
             if key in self.errors:
                 self._draw_errors(self.errors[key], index, 0.08 + li * lane_h, lane_h * 0.9)
@@ -139,7 +139,7 @@ class EventsPane(TimePane):
                                np.repeat(np.arange(len(classes) + 1, dtype=float), 2),
                                connect="pairs", pen=pg.mkPen(theme.GRID, width=1))
         self.addItem(sep, ignoreBounds=True)
-        self.items.append(sep)
+        self._drawn.append(sep)
         self.vb.setLimits(yMin=0, yMax=len(classes))
         self.vb.setYRange(0, len(classes), padding=0)
         d = doc.duration()
@@ -162,12 +162,12 @@ class EventsPane(TimePane):
             w = np.maximum(np.array([e[1] - e[0] for e in evs], float), 1e-3)
             bar = pg.BarGraphItem(x0=x0, y0=y0, width=w, height=np.full(len(evs), height), brush=brush, pen=pen)
             self.addItem(bar)
-            self.items.append(bar)
+            self._drawn.append(bar)
             if evs is missed:
                 cross = pg.ScatterPlotItem(x0 + w / 2, y0 + height / 2, symbol="x", size=11,
                                            pen=pg.mkPen(red, width=1), brush=pg.mkBrush(red))
                 self.addItem(cross)
-                self.items.append(cross)
+                self._drawn.append(cross)
 
     def _lane_state(self, key: str, evs) -> str:
         """What the legend says after a model's name when its events are not there."""
