@@ -203,3 +203,31 @@ def test_stop_and_resume_with_augmentation_give_the_uninterrupted_run_exactly(sy
     plain = tmp_path / "plain"
     Trainer(_config(synth, epochs=1), plain, verbose=False).run()
     assert _metrics(plain)[0]["train_loss"] != rows_a[0]["train_loss"]
+
+
+def test_resume_restores_the_global_rng_of_the_checkpoint(synth, tmp_path):
+    """The checkpoint's torch RNG state comes back on resume (a layer drawing from the global RNG,
+    such as dropout, would depend on it), whatever was drawn before the checkpoint is read."""
+    run = tmp_path / "stopped"
+    trainer = Trainer(_config(synth), run, verbose=False)
+    trainer.callback = _stop_at(trainer, 1, 2)
+    assert trainer.run()["stopped"]
+    saved = torch.load(run / "checkpoint.pt", weights_only=True)["torch_rng"]
+    resumed = Trainer(_config(synth), run, verbose=False)
+    load = resumed._load_checkpoint
+
+    def load_after_other_draws():
+        torch.manual_seed(12345)                   # another state than the checkpoint's
+        assert not torch.equal(torch.get_rng_state(), saved)
+        return load()
+
+    seen = []
+
+    def first_batch(event):
+        if event["type"] == "batch" and not seen:
+            seen.append(torch.get_rng_state())
+            resumed.request_stop()
+
+    resumed._load_checkpoint, resumed.callback = load_after_other_draws, first_batch
+    resumed.run(resume=True)
+    assert seen and torch.equal(seen[0], saved)
