@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PySide6.QtCore import QSettings
 
-from mmgui.document import bundled
+from mmgui.document import PRETTY_METHODS, bundled
 
 REAL, SYNTH = bundled.get("realsounds"), bundled.get("synthetic")
 
@@ -27,16 +27,17 @@ def test_the_default_set_is_the_first_complete_one(tmp_path, monkeypatch):
     _touch(a, "models/other.safetensors", "models/mmnet-ms.safetensors", "models/resnet-att.safetensors",
            "demo/demo.wav")
     assert bundled.default_set().key == "synthetic"            # no real-sound files at all
-    _touch(a, "models/realsounds/resnet-att.safetensors", "demo/realsounds-demo.wav")
-    assert bundled.default_set().key == "synthetic"            # its M&mnet-MS is missing
-    _touch(a, "models/realsounds/mmnet-ms.safetensors")
+    a_stem, b_stem = bundled.get("realsounds").stems
+    _touch(a, f"models/realsounds/{a_stem}.safetensors", "demo/realsounds-demo.wav")
+    assert bundled.default_set().key == "synthetic"            # its model B is missing
+    _touch(a, f"models/realsounds/{b_stem}.safetensors", "models/realsounds/another.safetensors")
     assert bundled.default_set().key == "realsounds" and bundled.get(None).key == "realsounds"
     (a / "demo" / "realsounds-demo.wav").unlink()
     assert bundled.default_set().key == "synthetic"            # its clip is missing
     assert [p.name for p in bundled.get("synthetic").model_files()] == \
         ["resnet-att.safetensors", "mmnet-ms.safetensors", "other.safetensors"]   # the pair first
     assert [p.name for p in bundled.get("realsounds").model_files()] == \
-        ["resnet-att.safetensors", "mmnet-ms.safetensors"]
+        [f"{a_stem}.safetensors", f"{b_stem}.safetensors", "another.safetensors"]
     assert bundled.set_of(a / "models" / "realsounds" / "mmnet-ms.safetensors").key == "realsounds"
     assert bundled.set_of(a / "models" / "resnet-att.safetensors").key == "synthetic"
     assert bundled.set_of(tmp_path / "resnet-att.safetensors") is None
@@ -72,7 +73,9 @@ def test_the_app_opens_the_real_sound_demo_with_its_models(qtbot, window, tmp_pa
     real_a, real_b = (str(p) for p in REAL.pair())
     assert doc.current.path == str(REAL.clip)
     assert (doc.slots["A"], doc.slots["B"]) == (real_a, real_b)
-    assert (doc.model("A").name, doc.model("B").name) == ("ResNet-ATT · real sounds", "M&mnet-MS · real sounds")
+    a_method = PRETTY_METHODS[doc.model("A").method]
+    assert a_method.startswith("ResNet-ATT") and doc.model("B").method == "mmnet-ms"
+    assert (doc.model("A").name, doc.model("B").name) == (f"{a_method} · real sounds", "M&mnet-MS · real sounds")
     assert doc.model("A").classes == real_classes()
     _analyzed(qtbot, window)
     assert doc.analysis("A").classes == real_classes()
@@ -81,7 +84,7 @@ def test_the_app_opens_the_real_sound_demo_with_its_models(qtbot, window, tmp_pa
     live = window.features["mmgui.live.install"]
     assert live.controls.model_path() == real_a                 # the live monitor starts with model A
     names = [live.controls.model.itemText(i) for i in range(live.controls.model.count())]
-    assert "ResNet-ATT · real sounds" in names and "M&mnet-MS · synthetic" in names   # every set listed
+    assert "M&mnet-MS · real sounds" in names and "M&mnet-MS · synthetic" in names   # every set listed
 
     # annotation proposals come from model A: the real-sound model's classes, on a copy of the clip
     clip = tmp_path / "field.wav"
@@ -97,7 +100,7 @@ def test_the_app_opens_the_real_sound_demo_with_its_models(qtbot, window, tmp_pa
     proposed = [e for e in store.events(str(clip)) if e.status == "proposal"]
     assert sorted(e.label for e in proposed) == sorted(e.label for e in events)
     assert {e.label for e in proposed} <= set(real_classes())
-    assert {e.source for e in proposed} == {"resnet-att.safetensors"}
+    assert {e.source for e in proposed} == {REAL.pair()[0].name}
 
 
 def test_the_synthetic_demo_brings_its_own_models(qtbot, window):

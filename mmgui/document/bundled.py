@@ -1,6 +1,7 @@
 """The bundled demo sets: a demo clip and the pair of models (A, B) trained for its classes.
 
-- ``realsounds``: models trained on real recordings from Debian's data packages and a demo clip
+- ``realsounds``: models trained on real recordings from Debian's data packages (A: ResNet-ATT with
+  Xu et al.'s per-class attention, B: M&mnet-MS; the seed paper's ResNet-ATT is bundled too) and a demo clip
   mixed from such recordings (docs/realsounds.md): the app's default where its files are present,
   so that an annotator's or a microphone's real sounds meet models that have heard real sounds.
 - ``synthetic``: the synthetic benchmark's models and demo clip (``mmnet synth``); the teaching
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-PAIR = ("resnet-att", "mmnet-ms")        # model stems for slots A and B, in every set
 ORDER = ("realsounds", "synthetic")      # the default is the first complete set
 
 
@@ -26,16 +26,17 @@ class DemoSet:
     title: str          # shown in the File ▸ Open demo menu
     folder: Path        # the set's model files (top level of the folder only)
     clip: Path          # the demo clip
+    stems: tuple[str, str] = ("resnet-att", "mmnet-ms")     # file stems of the models for slots A and B
 
     def model_files(self) -> list[Path]:
         """The set's .safetensors files, the A/B pair first."""
         if not self.folder.is_dir():
             return []
-        order = {stem: i for i, stem in enumerate(PAIR)}
-        return sorted(self.folder.glob("*.safetensors"), key=lambda p: (order.get(p.stem, len(PAIR)), p.name))
+        order = {stem: i for i, stem in enumerate(self.stems)}
+        return sorted(self.folder.glob("*.safetensors"), key=lambda p: (order.get(p.stem, len(order)), p.name))
 
     def pair(self) -> tuple[Path, Path]:
-        return tuple(self.folder / f"{stem}.safetensors" for stem in PAIR)
+        return tuple(self.folder / f"{stem}.safetensors" for stem in self.stems)
 
     @property
     def complete(self) -> bool:
@@ -46,7 +47,9 @@ class DemoSet:
 def demo_sets() -> dict[str, DemoSet]:
     return {
         "realsounds": DemoSet("realsounds", "real sounds", "Real-sound demo (models trained on real recordings)",
-                              ASSETS / "models" / "realsounds", ASSETS / "demo" / "realsounds-demo.wav"),
+                              ASSETS / "models" / "realsounds", ASSETS / "demo" / "realsounds-demo.wav",
+                              # A: Xu et al.'s per-class ATT, the best real-sound model (docs/results.md, section 4)
+                              stems=("resnet-att-class", "mmnet-ms")),
         "synthetic": DemoSet("synthetic", "synthetic", "Synthetic demo (the benchmark's models, as in teaching)",
                              ASSETS / "models", ASSETS / "demo" / "demo.wav"),
     }

@@ -55,7 +55,7 @@ class ModelEntry:
             return f"{pretty} · {Path(self.path).parent.name}"
         demo_set = bundled.set_of(self.path) if self.origin == "bundled" else None
         if demo_set is not None:
-            named = stem == self.method or stem in bundled.PAIR       # the pair's files are named by their role
+            named = stem == self.method or stem in demo_set.stems     # the pair's files are named by their role
             return f"{pretty} · {demo_set.label}" if named else f"{pretty} · {stem} · {demo_set.label}"
         if stem == self.method:
             return pretty

@@ -40,7 +40,10 @@ SIZE = dict(channels=[128, 192, 192], stem=128, fc_hidden=256, micro_hidden=128,
 # M&mnet in the form that won the fair comparison (docs/results.md, section 0): the authors' loss
 # with a_t standardized over time before eq. 9's softmax (``mmnet-authors-z``, ``mmnet-ms-authors-z``).
 MMNET_Z = {"variant": "authors-code", "micro_hidden": 0, "ensemble_pooling": "zscore"}
-METHOD_OPTIONS = {"mmnet-ms": MMNET_Z, "mmnet": MMNET_Z}
+# stage -> (method, model options); the stage names the run folder and the exported file
+STAGES = {"resnet-att": ("resnet-att", {}), "resnet-att-class": ("resnet-att-class", {}),
+          "mmnet": ("mmnet", MMNET_Z), "mmnet-ms": ("mmnet-ms", MMNET_Z),
+          "mmnet-ms-label": ("mmnet-ms", {"variant": "label-specific", "ensemble_pooling": "zscore"})}
 EPOCHS, BATCH, LR, LR_STEP, SEED = 20, 16, 0.05, 12, 0
 DATA_COMMAND = "mmnet realsounds data/realsounds --seed 0"
 KEYS = ("mAP", "AUC", "F1_class_mean", "F1_micro", "segment_F1", "event_F1")
@@ -61,17 +64,18 @@ def _recipe_version(data: Path, default: int) -> int:
         return default
 
 
-def train_model(method: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr_step: int = LR_STEP,
+def train_model(stage: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr_step: int = LR_STEP,
                 augment: str = "", cache: Path | None = None, export: bool = True) -> dict:
     from engine.data.realsounds import RECIPE_VERSION
     from engine.evaluate import evaluate
     from engine.modelfile import load_bundle, save_model
     from engine.train import TrainConfig, Trainer
 
-    run = work / method
+    method, options = STAGES[stage]
+    run = work / stage
     t0 = time.time()
     cfg = TrainConfig(data=str(data), method=method, epochs=epochs, batch_size=BATCH, lr=LR, lr_step=lr_step,
-                      seed=SEED, model={**SIZE, **METHOD_OPTIONS.get(method, {})},
+                      seed=SEED, model={**SIZE, **options},
                       cache_dir=str(cache or work / "cache"), workers=1, augment=augment)
     if not (run / "model.safetensors").exists():
         Trainer(cfg, run).run(resume=(run / "checkpoint.pt").exists())
@@ -89,9 +93,9 @@ def train_model(method: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr
         "test_note": "test: events from recordings never used in training; test_seen: new mixtures of "
                      "training recordings",
     })
-    dest = (ROOT / "assets" / "models" / "realsounds" if export else run) / f"{method}.safetensors"
+    dest = (ROOT / "assets" / "models" / "realsounds" if export else run) / f"{stage}.safetensors"
     save_model(bundle, dest)
-    return {"method": method, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
+    return {"method": method, "stage": stage, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
             "size_mb": round(dest.stat().st_size / 1e6, 1), "epochs": epochs, "lr_step": lr_step,
             "augment": augment, "exported": str(dest), **res}
 
@@ -196,8 +200,9 @@ def demo_clip(data: Path, split: str = DEMO_SPLIT) -> dict:
 
 
 def tables(parts: dict, kinds: dict) -> str:
-    """Markdown: overall figures per system and split, then per-class AP / F1 / segment F1."""
-    order = [m for m in ("logreg-logmel-stats", "resnet-att", "resnet-att-class", "mmnet", "mmnet-ms") if m in parts]
+    """Markdown: overall figures per system and split, per-class AP and F1, per-class segment and event F1
+    (``-``: no such event in the split's strong labels, or a system without segment output)."""
+    order = [m for m in ("logreg-logmel-stats", *STAGES) if m in parts]
     f = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["| system | split | mAP | AUC | F1 (class mean) | F1 (micro) | segment F1 | event F1 |",
              "|---|---|---|---|---|---|---|---|"]
@@ -214,12 +219,20 @@ def tables(parts: dict, kinds: dict) -> str:
         f1 = [f"{f(parts[m]['test']['per_class'][c].get('F1'))} / {f(parts[m]['test_seen']['per_class'][c].get('F1'))}"
               for m in order]
         lines.append(f"| {c} | {kind} | " + " | ".join(ap + f1) + " |")
+    nets = [m for m in order if m != "logreg-logmel-stats"]          # segment and event F1: networks only
+    pair = lambda m, c, k: " / ".join(f(parts[m][s]["per_class"][c].get(k)) for s in ("test", "test_seen"))  # noqa: E731
+    lines += ["", "| class | kind | " + " | ".join(f"{m} segment F1 unseen / seen" for m in nets) + " | "
+              + " | ".join(f"{m} event F1 unseen / seen" for m in nets) + " |",
+              "|---|---|" + "---|" * (2 * len(nets))]
+    for c, kind in kinds.items():
+        cells = [pair(m, c, "segment_F1") for m in nets] + [pair(m, c, "event_F1") for m in nets]
+        lines.append(f"| {c} | {kind} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", required=True, choices=["resnet-att", "resnet-att-class", "mmnet", "mmnet-ms", "baseline", "report"])
+    ap.add_argument("--stage", required=True, choices=[*STAGES, "baseline", "report"])
     ap.add_argument("--data", default=str(ROOT / "data" / "realsounds"))
     ap.add_argument("--work", default=str(ROOT / "runs" / "realsounds"))
     ap.add_argument("--cache", default=None, help="feature cache folder (default WORK/cache)")
