@@ -47,6 +47,20 @@ def mean_ap(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean([average_precision_score(y[:, j], p[:, j]) for j in keep]))
 
 
+def resamples(n_clips: int, n: int = 2000) -> list[np.ndarray]:
+    """``n`` bootstrap resamples (seed 0) of clip indices, drawn once for every system compared."""
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, n_clips, n_clips) for _ in range(n)]
+
+
+def paired_difference(y: np.ndarray, p: np.ndarray, ref: np.ndarray, samples) -> tuple[float, float, float]:
+    """mAP of ``p`` minus mAP of ``ref`` (N x C clip scores against labels ``y``) and the 2.5-97.5 %
+    interval of that difference over the resamples."""
+    diff = [mean_ap(y[s], p[s]) - mean_ap(y[s], ref[s]) for s in samples]
+    lo, hi = np.percentile(diff, [2.5, 97.5])
+    return mean_ap(y, p) - mean_ap(y, ref), float(lo), float(hi)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
@@ -58,18 +72,14 @@ def main() -> int:
     args = ap.parse_args()
     data = Path(args.data)
     y, ref = predictions(Path(args.reference), args.method, data, args.split)
-    rng = np.random.default_rng(0)
-    samples = [rng.integers(0, len(y), len(y)) for _ in range(args.n)]
-    ref_boot = np.array([mean_ap(y[s], ref[s]) for s in samples])
+    samples = resamples(len(y), args.n)
     print(f"| arm | {args.split} mAP | minus {Path(args.reference).name} | 95 % interval |")
     print("|---|---|---|---|")
     print(f"| {Path(args.reference).name} | {100 * mean_ap(y, ref):.1f} | | |")
     for arm in args.arms:
         _, p = predictions(Path(arm), args.method, data, args.split)
-        diff = np.array([mean_ap(y[s], p[s]) for s in samples]) - ref_boot
-        lo, hi = np.percentile(diff, [2.5, 97.5])
-        print(f"| {Path(arm).name} | {100 * mean_ap(y, p):.1f} | {100 * (mean_ap(y, p) - mean_ap(y, ref)):+.1f} | "
-              f"{100 * lo:+.1f} to {100 * hi:+.1f} |")
+        diff, lo, hi = paired_difference(y, p, ref, samples)
+        print(f"| {Path(arm).name} | {100 * mean_ap(y, p):.1f} | {100 * diff:+.1f} | {100 * lo:+.1f} to {100 * hi:+.1f} |")
     return 0
 
 
