@@ -5,8 +5,8 @@ centred STFT with n_fft 2048 (46.4 ms) and hop 492 samples (11.16 ms), the
 power spectrum projected on librosa's 128-band Slaney mel filterbank from 0 Hz
 to sr/2, then compressed with log(1 + 10000 * mel).
 
-Only the filterbank comes from librosa (computed once per config and cached);
-the STFT (framing + real FFT) runs in torch so that a batch of clips is one call. The result matches
+The filterbank is librosa's, computed by ``engine.melscale`` (numpy; importing librosa's would cost
+1-2.6 s of start-up) once per config and cached; the STFT (framing + real FFT) runs in torch so that a batch of clips is one call. The result matches
 ``librosa.feature.melspectrogram(..., center=True, pad_mode="constant")``
 within float32 rounding (see ``tests/test_features.py``).
 
@@ -22,6 +22,8 @@ from typing import Sequence
 
 import numpy as np
 import torch
+
+from . import melscale
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,8 @@ class FeatureConfig:
 
     def mel_frequencies(self) -> np.ndarray:
         """Centre frequency in Hz of each mel band (n_mels,), for axes."""
-        import librosa
-
         fmax = self.fmax if self.fmax is not None else self.sr / 2
-        return librosa.mel_frequencies(n_mels=self.n_mels + 2, fmin=self.fmin, fmax=fmax)[1:-1]
+        return melscale.mel_frequencies(self.n_mels + 2, self.fmin, fmax)[1:-1]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -79,11 +79,8 @@ class FeatureConfig:
 
 @functools.lru_cache(maxsize=8)
 def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> torch.Tensor:
-    """librosa's Slaney mel filterbank as a float32 tensor (n_mels x (1 + n_fft/2))."""
-    import librosa
-
-    fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
-    return torch.from_numpy(np.ascontiguousarray(fb, dtype=np.float32))
+    """librosa's Slaney mel filterbank (engine.melscale) as a float32 tensor (n_mels x (1 + n_fft/2))."""
+    return torch.from_numpy(np.ascontiguousarray(melscale.mel_filterbank(sr, n_fft, n_mels, fmin, fmax)))
 
 
 @functools.lru_cache(maxsize=8)
