@@ -6,10 +6,11 @@
 Stages (each writes WORK/<stage>.json, WORK = runs/realsounds; run the two models in parallel
 if you like, then ``report``):
 
-- ``resnet-att`` / ``mmnet`` / ``mmnet-ms``: ``mmnet train`` at the bundled-model size (the same compact
+- ``resnet-att-class`` / ``mmnet-ms`` / ``resnet-att`` (the bundled ones; also ``mmnet`` and
+  ``mmnet-ms-label``, see ``STAGES``): ``mmnet train`` at the bundled-model size (the same compact
   width as assets/models/README.md), evaluation on ``test`` (events from recordings never used in
   training) and ``test_seen`` (new mixtures of training recordings), and the export to
-  assets/models/realsounds/<method>.safetensors with its provenance (recipe version, data
+  assets/models/realsounds/<stage>.safetensors with its provenance (recipe version, data
   command and seed, training command, test metrics) in the file's metadata.
   ``--augment LIST`` trains with that training-batch augmentation (engine/augment.py; recorded in
   the provenance and the training command); ``--no-export`` measures without touching assets/
