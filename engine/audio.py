@@ -123,12 +123,15 @@ def _load_fallback(path: str, sr: int | None, first_error: Exception | None = No
     """Decode formats libsndfile cannot read through librosa/audioread (needs ffmpeg or similar)."""
     import warnings
 
+    # librosa's notices about this very fallback ("PySoundFile failed", audioread's deprecation):
+    # the caller gets an AudioError or the samples. Filters, not catch_warnings(): that swaps the
+    # process-wide filter list and is not safe with the app's loading threads.
+    warnings.filterwarnings("ignore", message="PySoundFile failed", category=UserWarning)
+    warnings.filterwarnings("ignore", message=r"librosa\.core\.audio\.__audioread_load", category=FutureWarning)
     try:
         import librosa
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            y, file_sr = librosa.load(path, sr=sr, mono=True)
+        y, file_sr = librosa.load(path, sr=sr, mono=True)
     except Exception as exc:  # audioread / ffmpeg failures come in many types
         reason = first_error if first_error is not None else exc
         text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
