@@ -128,6 +128,7 @@ def _load_fallback(path: str, sr: int | None, first_error: Exception | None = No
     # process-wide filter list and is not safe with the app's loading threads.
     warnings.filterwarnings("ignore", message="PySoundFile failed", category=UserWarning)
     warnings.filterwarnings("ignore", message=r"librosa\.core\.audio\.__audioread_load", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"audioread(\.|$)")   # aifc, audioop...
     try:
         import librosa
 
