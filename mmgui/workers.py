@@ -31,6 +31,7 @@ import traceback
 from typing import Callable
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from engine.errors import Cancelled, MMError, ModelFileError, user_message
 
@@ -338,8 +339,22 @@ class TaskManager(QObject):
             self.busyChanged.emit(False)
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Cancel everything and wait for the threads (on closing)."""
+        """Cancel everything, wait for the threads, and drop what they posted (on closing).
+
+        A task that finished just before the cancel has its results queued on the GUI
+        thread; delivered later, they would reach the views of a closed document (a test
+        saw a pane of an earlier window, already deleted, repainted that way). Destroying
+        each remaining task's :class:`TaskSignals` now, on the GUI thread and with the
+        threads done, removes those queued calls with it.
+        """
         self.cancel()
+        finished = True
         for p in self.pools.values():
             p.clear()
-            p.waitForDone(timeout_ms)
+            finished = p.waitForDone(timeout_ms) and finished
+        if not finished:            # a thread may still emit: leave its signals alone
+            return
+        for task in self.tasks:
+            if shiboken6.isValid(task.signals):
+                shiboken6.delete(task.signals)
+        self.tasks.clear()

@@ -48,3 +48,29 @@ def test_background_functions_may_not_hold_qt_objects(qapp):
         FunctionTask("argument", len, args=(owner,))
     task = FunctionTask("plain", lambda task, n: n * 2, args=(21,))
     assert task.work() == 42
+
+
+def test_results_a_closed_document_had_queued_are_dropped(qapp):
+    """A task that finished just before the close has its ``done`` queued on the GUI thread;
+    after ``shutdown`` it must not reach its receivers (the views of a deleted window)."""
+    from mmgui.workers import FunctionTask, TaskManager
+
+    manager = TaskManager()
+    received = []
+    task = FunctionTask("quick", lambda task: 7)
+    task.signals.done.connect(received.append)
+    manager.submit(task, "io")
+    manager.pools["io"].waitForDone(10000)      # done is posted, not yet delivered
+    manager.shutdown()
+    qapp.processEvents()
+    qapp.processEvents()
+    assert received == []
+    assert manager.tasks == []
+
+    manager = TaskManager()                     # the same task, delivered when not shut down
+    task = FunctionTask("quick", lambda task: 7)
+    task.signals.done.connect(received.append)
+    manager.submit(task, "io")
+    manager.pools["io"].waitForDone(10000)
+    qapp.processEvents()
+    assert received == [7]

@@ -84,7 +84,7 @@ class ClipList(QWidget):
         doc.clipUpdated.connect(self.update_row)
         doc.currentClipChanged.connect(self._current_changed)
         doc.slotsChanged.connect(self.refresh_all)
-        doc.analysisChanged.connect(lambda c, m: self.update_row(c))
+        doc.analysisChanged.connect(self.update_row)     # (clip, model): the clip's row
         self.rebuild()
 
     def rebuild(self) -> None:

@@ -140,8 +140,8 @@ class ClassCompareTable(QTableWidget):
             self.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         self.setSortingEnabled(False)
         self.rows: list[tuple] = []
-        doc.analysisChanged.connect(lambda *_: self.refresh())
-        doc.currentClipChanged.connect(lambda *_: self.refresh())
+        doc.analysisChanged.connect(self.refresh)
+        doc.currentClipChanged.connect(self.refresh)
         doc.slotsChanged.connect(self.refresh)
         doc.displayChanged.connect(self.refresh)
         self.cellDoubleClicked.connect(self._double_clicked)

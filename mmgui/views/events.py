@@ -40,7 +40,7 @@ class EventsPane(TimePane):
         self.lanes: list[tuple[str, str, list]] = []   # (key, label, events)
         self.errors: dict[str, dict] = {}   # slot -> model_errors(): flags of its lane's events
         doc.analysisChanged.connect(self._analysis_changed)
-        doc.currentClipChanged.connect(lambda _p: self.redraw())
+        doc.currentClipChanged.connect(self.redraw)
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
         doc.clipUpdated.connect(self._clip_updated)

@@ -99,7 +99,7 @@ class _ModelPane(StatusWatch, TimePane):
         super().__init__(doc, slot, left_axis=left_axis)
         self.analysis = None
         doc.analysisChanged.connect(self._analysis_changed)
-        doc.currentClipChanged.connect(lambda _p: self.redraw())
+        doc.currentClipChanged.connect(self.redraw)
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
         doc.modelsChanged.connect(self.redraw)
@@ -296,8 +296,8 @@ class ClipPredictionsView(StatusWatch, pg.GraphicsLayoutWidget):
         self.analysis = None
         self.placeholder = Note(self.plot.vb)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        doc.analysisChanged.connect(lambda *_: self.redraw())
-        doc.currentClipChanged.connect(lambda *_: self.redraw())
+        doc.analysisChanged.connect(self.redraw)
+        doc.currentClipChanged.connect(self.redraw)
         doc.slotsChanged.connect(self.redraw)
         doc.displayChanged.connect(self.redraw)
         doc.modelsChanged.connect(self.redraw)

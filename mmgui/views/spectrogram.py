@@ -44,7 +44,7 @@ class SpectrogramPane(TimePane):
         self.vb.sigResized.connect(lambda *_: self.refresh())
         doc.spectrogramChanged.connect(self._changed)
         doc.currentClipChanged.connect(self._clip_changed)
-        doc.specLevelsChanged.connect(lambda lo, hi: self.image.setLevels((lo, hi)))
+        doc.specLevelsChanged.connect(self._levels_changed)
         self._clip_changed(doc.current.path if doc.current else "")
 
     def _clip_changed(self, path: str) -> None:
@@ -59,6 +59,9 @@ class SpectrogramPane(TimePane):
             return
         self._setup(entry)
         self.refresh()
+
+    def _levels_changed(self, lo: float, hi: float) -> None:
+        self.image.setLevels((lo, hi))
 
     def _clear(self) -> None:
         """Forget the picture drawn (another clip's, or one that failed)."""

@@ -62,7 +62,7 @@ class Transport(QObject):
         doc.loopChanged.connect(self._loop_changed)
         doc.playbackAudio.connect(self._audio)
         doc.currentClipChanged.connect(self._clip_changed)
-        doc.spectrogramChanged.connect(lambda _p: self._position(doc.playhead))
+        doc.spectrogramChanged.connect(self._spectrogram_changed)
         self.has_audio = False
         self.enabled = player is not None and not reason
         if player is not None:
@@ -145,6 +145,9 @@ class Transport(QObject):
     def _state(self, state: str) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if state == "playing" else QStyle.StandardPixmap.SP_MediaPlay
         self.play_btn.setIcon(self.play_btn.style().standardIcon(icon))
+
+    def _spectrogram_changed(self, _path: str) -> None:
+        self._position(self.doc.playhead)     # the duration may be known now
 
     def _position(self, t: float) -> None:
         self.time_label.setText(f"{format_time(t)} / {format_time(self.doc.duration())}")
