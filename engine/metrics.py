@@ -5,7 +5,8 @@ Tagging (clip level)
     ROC AUC as scikit-learn computes them, per-class F1 / precision / recall at
     the class thresholds (the paper's F1 is their class mean) and the micro F1
     over every (clip, class) pair (DCASE 2017 Task 4 subtask A).
-    ``tune_thresholds(y_true, y_score)``: per-class thresholds maximizing F1.
+    ``tune_thresholds(y_true, y_score)``: per-class thresholds maximizing F1
+    among the cuts that tag the class better than chance.
     A clip is tagged with a class when its probability is >= the threshold
     (the same rule as ``Analysis.tags``).
 
@@ -157,7 +158,8 @@ def tagging_metrics(y_true, y_score, thresholds=None, classes: Sequence[str] | N
     }
 
 
-def tune_thresholds(y_true, y_score, grid: Sequence[float] | None = None) -> np.ndarray:
+def tune_thresholds(y_true, y_score, grid: Sequence[float] | None = None,
+                    alpha: float | None = 0.05) -> np.ndarray:
     """Per-class thresholds maximizing each class's F1 (prediction: score >= threshold).
 
     y_true: N x C binary; y_score: N x C. Returns C float64 thresholds.
@@ -168,6 +170,19 @@ def tune_thresholds(y_true, y_score, grid: Sequence[float] | None = None) -> np.
     and the next lower distinct score (the score itself when it is the lowest).
     With a grid, the best grid value is returned, the lowest one on ties.
     A class without a positive clip gets 0.5.
+
+    Chance guard (``alpha``; None turns it off). F1 rewards tagging every clip
+    when a class is hard: at that cut F1 = 2p / (1 + p) for a prevalence p,
+    which a weak detector does not beat (Lipton et al. 2014, "Thresholding
+    classifiers to maximize F1 score"); a model shipped with such a threshold
+    tags the class on almost every recording. So only cuts whose tagged clips
+    hold more positives than chance would put there count: the one-sided
+    hypergeometric test (Fisher's exact test of the cut's 2 x 2 table) must
+    give p < alpha. When no cut passes although a perfect ranking would have
+    (the validation split was large enough to show it), the split gives no
+    evidence that the model detects the class and the threshold is 0.5, the
+    probability's own midpoint. When even a perfect ranking could not pass
+    (a handful of clips), the plain F1 optimum is kept.
     """
     t, s = _as_matrices(y_true, y_score)
     n, c = t.shape
@@ -182,14 +197,17 @@ def tune_thresholds(y_true, y_score, grid: Sequence[float] | None = None) -> np.
         if g is not None:
             pred = s[:, k, None] >= g[None, :]                        # N x G
             tp = (pred & t[:, k, None]).sum(0)
-            f1 = 2 * tp / (pos + pred.sum(0))
-            out[k] = g[int(np.flatnonzero(f1 == f1.max())[0])]
+            f1 = _beyond_chance(2 * tp / (pos + pred.sum(0)), tp, pred.sum(0), n, pos, alpha)
+            if f1 is not None:
+                out[k] = g[int(np.flatnonzero(f1 == f1.max())[0])]
             continue
         order = np.argsort(-s[:, k], kind="stable")
         sv, tv = s[order, k], t[order, k]
         ends = np.r_[np.flatnonzero(np.diff(sv) != 0), n - 1]        # last index of each distinct score
         tp = np.cumsum(tv)[ends]
-        f1 = 2 * tp / (pos + ends + 1)
+        f1 = _beyond_chance(2 * tp / (pos + ends + 1), tp, ends + 1, n, pos, alpha)
+        if f1 is None:
+            continue
         best = int(np.flatnonzero(f1 == f1.max())[-1])               # lowest tied cut
         hi = sv[ends[best]]
         if ends[best] + 1 < n:
@@ -200,6 +218,23 @@ def tune_thresholds(y_true, y_score, grid: Sequence[float] | None = None) -> np.
         else:
             out[k] = hi
     return out
+
+
+def _beyond_chance(f1: np.ndarray, tp: np.ndarray, tagged: np.ndarray, n: int, pos: int,
+                   alpha: float | None) -> np.ndarray | None:
+    """F1 of each cut, with -1 where the cut is no better than chance (``tune_thresholds``);
+    None when the class gets the 0.5 fallback. tp, tagged: true positives and tagged clips per cut."""
+    if alpha is None:
+        return f1
+    from scipy.stats import hypergeom
+
+    # P(at least tp positives among `tagged` clips drawn at random from n clips holding pos positives)
+    p = hypergeom.sf(np.asarray(tp) - 1, n, pos, np.asarray(tagged))
+    ok = p < alpha
+    if ok.any():
+        return np.where(ok, f1, -1.0)
+    perfect = hypergeom.sf(pos - 1, n, pos, pos)                    # 1 / C(n, pos): the best a ranking can do
+    return None if perfect < alpha else f1
 
 
 # ---------------------------------------------------------------------------------------------- detection

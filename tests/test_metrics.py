@@ -112,11 +112,46 @@ def test_tune_thresholds_reach_the_best_f1():
             p = s[:, k] >= th
             tp = int((p & (y[:, k] == 1)).sum())
             return 2 * tp / (y[:, k].sum() + p.sum())
-        best = max(f1(v) for v in np.unique(s[:, k]))
+        best = max(f1(v) for v in np.unique(s[:, k]) if beyond_chance(y[:, k], s[:, k] >= v))
         assert f1(t[k]) == approx(best)
         assert f1(np.float32(t[k])) == approx(best)    # still right once stored as float32
     m = tagging_metrics(y, s, thresholds=t)
     assert m["F1_class_mean"] >= tagging_metrics(y, s)["F1_class_mean"]
+
+
+def beyond_chance(y, tagged, alpha=0.05) -> bool:
+    """Fisher's exact test (one-sided, scipy's own) of a cut's 2 x 2 table: more positives tagged than chance."""
+    from scipy.stats import fisher_exact
+
+    y, tagged = np.asarray(y).astype(bool), np.asarray(tagged).astype(bool)
+    table = [[int((tagged & y).sum()), int((tagged & ~y).sum())], [int((~tagged & y).sum()), int((~tagged & ~y).sum())]]
+    return fisher_exact(table, alternative="greater")[1] < alpha
+
+
+def test_tune_thresholds_never_tag_every_clip_for_a_class_the_model_does_not_detect():
+    # 20 clips, 10 positive: 5 positives on top, then the 10 negatives, then the other 5 positives.
+    # F1 = 2TP / (10 + tagged): the top 5 give 10/15, every clip 20/30 -- a tie that plain F1 breaks
+    # towards tagging everything (the lower cut). Tagging all is no better than chance; the top 5 are
+    # (Fisher p = C(10,5)/C(20,5) = 0.016), so the guard keeps them: the middle of (.70, .75].
+    y = np.r_[np.ones(5), np.zeros(10), np.ones(5)].astype(int)
+    s = np.round(np.linspace(0.95, 0.0, 20), 2)
+    assert s[4] == 0.75 and s[5] == 0.70
+    assert tune_thresholds(y[:, None], s[:, None], alpha=None) == approx([0.0])     # plain F1: tag all
+    assert tune_thresholds(y[:, None], s[:, None]) == approx([0.725])
+    assert beyond_chance(y, s >= 0.725) and not beyond_chance(y, s >= 0.0)
+    # 40 clips, 4 positives, ranked last: plain F1 tags every clip (8/44 beats any other cut); no cut
+    # is better than chance though a perfect ranking would have been (p = 1/C(40,4)): 0.5, exact and grid
+    y = np.r_[np.zeros(36), np.ones(4)].astype(int)
+    s = np.linspace(0.9, 0.1, 40)
+    assert tune_thresholds(y[:, None], s[:, None], alpha=None) == approx([0.1])
+    assert not any(beyond_chance(y, s >= v) for v in s)
+    assert tune_thresholds(y[:, None], s[:, None]) == approx([0.5])
+    assert tune_thresholds(y[:, None], s[:, None], grid=[0.05, 0.3, 0.6]) == approx([0.5])
+    assert tune_thresholds(y[:, None], s[:, None], grid=[0.05, 0.3, 0.6], alpha=None) == approx([0.05])
+    # 5 clips, 2 positives: even a perfect ranking has p = 1/C(5,2) = 0.1, so the plain optimum stays
+    y = np.array([0, 0, 0, 1, 1])
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    assert tune_thresholds(y[:, None], s[:, None]) == approx(tune_thresholds(y[:, None], s[:, None], alpha=None))
 
 
 # ------------------------------------------------------------------------------------------- segment based
