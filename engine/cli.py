@@ -21,6 +21,7 @@ COMMANDS = {
     "realsounds": ("engine.data.realsounds.build", "build the real-sound dataset from Debian packages"),
     "train": ("engine.train", "train a method on a dataset"),
     "evaluate": ("engine.evaluate", "evaluate a model on a dataset split"),
+    "retune": ("engine.retune", "tune a model's class thresholds anew on a labelled split"),
     "reproduce": ("engine.reproduce", "reproduce the paper's comparison on the synthetic benchmark"),
     "monitor": ("engine.cli", "recognize events live from an input device or a replayed file (JSON lines)"),
     "devices": ("engine.cli", "list audio input devices"),

@@ -14,7 +14,10 @@ if you like, then ``report``):
   command and seed, training command, test metrics) in the file's metadata.
   ``--augment LIST`` trains with that training-batch augmentation (engine/augment.py; recorded in
   the provenance and the training command); ``--no-export`` measures without touching assets/
-  (ablations: one ``--work`` folder per arm, one ``--cache`` shared by all).
+  (ablations: one ``--work`` folder per arm, one ``--cache`` shared by all). ``--retune``
+  re-exports a finished run without training again: the same best epoch, its class thresholds
+  tuned anew by the current ``engine.metrics.tune_thresholds``, measured and exported again (the
+  stage's earlier training time is kept).
 - ``baseline``: logistic regression (one per class, scikit-learn) on log-mel statistics (per-band
   mean, standard deviation, maximum and 90th percentile over the clip), thresholds tuned on
   validation, same splits and metrics.
@@ -231,6 +234,24 @@ def tables(parts: dict, kinds: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _set_up_retune(work: Path, stage: str) -> float | None:
+    """Make ``train_model`` re-export the finished run ``WORK/STAGE``: its model file moves aside
+    (``model-before-retune.safetensors``), so the trainer resumes from the final checkpoint, trains
+    no further, and exports the best epoch with thresholds tuned anew. Returns the stage's earlier
+    training minutes (from ``WORK/STAGE.json``), or None."""
+    if stage == "baseline":
+        return None                        # the regression is refitted and tuned on every run anyway
+    run = work / stage
+    if not (run / "checkpoint.pt").exists() or not (run / "best.safetensors").exists():
+        raise SystemExit(f"--retune: {run} holds no finished run (checkpoint.pt and best.safetensors)")
+    if (run / "model.safetensors").exists():
+        (run / "model.safetensors").replace(run / "model-before-retune.safetensors")
+    try:
+        return json.loads((work / f"{stage}.json").read_text())["train_minutes"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", required=True, choices=[*STAGES, "baseline", "report"])
@@ -242,9 +263,14 @@ def main() -> int:
     ap.add_argument("--augment", default="", help="training augmentation (engine/augment.py names), e.g. "
                     "gain,eq,pitch,reverb,mix; default none")
     ap.add_argument("--no-export", action="store_true", help="write the model into WORK/METHOD, not assets/")
+    ap.add_argument("--retune", action="store_true", help="a finished run: tune its thresholds anew, measure "
+                    "and export it again without training")
     args = ap.parse_args()
     data, work = Path(args.data), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    minutes = None
+    if args.retune:
+        minutes = _set_up_retune(work, args.stage)
     if args.stage == "report":
         parts = {p.stem: json.loads(p.read_text()) for p in work.glob("*.json")}
         parts = {("logreg-logmel-stats" if k == "baseline" else k): v for k, v in parts.items()}
@@ -259,6 +285,8 @@ def main() -> int:
     result = baseline(data) if args.stage == "baseline" else train_model(
         args.stage, data, work, epochs=args.epochs, lr_step=args.lr_step, augment=args.augment,
         cache=Path(args.cache) if args.cache else None, export=not args.no_export)
+    if minutes is not None:
+        result["train_minutes"] = minutes
     (work / f"{args.stage}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({s: {k: result[s][k] for k in KEYS} for s in ("test", "test_seen")}, indent=1))
     return 0
