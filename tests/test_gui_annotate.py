@@ -194,6 +194,26 @@ def test_draw_move_resize_delete_with_mouse_and_undo(make_host, clip, qtbot):
     assert [e.id for e in store.events(path)] == [a.id] and store.get(path, a.id) == c
 
 
+def test_two_models_of_the_same_file_name_keep_their_own_proposals(qtbot, tmp_path):
+    """Both bundled sets hold mmnet-ms.safetensors and every run exports model.safetensors: proposing
+    from one must not replace the other's pending proposals."""
+    from engine.analysis import Event
+    from mmgui.annotations.proposals import as_proposals, source_name
+    from mmgui.annotations.store import AnnotationStore
+
+    real, synthetic = "/a/models/realsounds/mmnet-ms.safetensors", "/a/models/mmnet-ms.safetensors"
+    assert (source_name(real), source_name(synthetic)) == ("realsounds/mmnet-ms.safetensors",
+                                                            "models/mmnet-ms.safetensors")
+    assert source_name("model.safetensors") == "model.safetensors"
+    store = AnnotationStore()
+    clip = str(tmp_path / "x.wav")
+    for path, label in ((real, "glass"), (synthetic, "knock")):
+        store.add_proposals(clip, as_proposals([Event(1.0, 1.5, label, 0.8)], source_name(path)), source_name(path))
+    store.add_proposals(clip, as_proposals([Event(2.0, 2.5, "siren", 0.9)], source_name(real)), source_name(real))
+    assert sorted((e.source, e.label) for e in store.events(clip)) == [
+        ("models/mmnet-ms.safetensors", "knock"), ("realsounds/mmnet-ms.safetensors", "siren")]
+
+
 def test_store_edits_undo_and_dirty(qtbot, tmp_path):
     from mmgui.annotations.store import Annotation, AnnotationStore
 
@@ -250,7 +270,8 @@ def test_proposals_from_a_model_accepted_in_bulk(make_host, clip, low_threshold_
     assert len(props) == len(engine_events) >= 2
     assert {(round(e.onset, 6), e.label, round(e.score, 6)) for e in engine_events} == \
            {(round(p.onset, 6), p.label, round(p.score, 6)) for p in props}
-    assert all(p.status == "proposal" and p.source == "proposer.safetensors" for p in props)
+    source = f"{Path(low_threshold_model).parent.name}/proposer.safetensors"
+    assert all(p.status == "proposal" and p.source == source for p in props)
     scores = sorted(p.score for p in props)
     cut = (scores[0] + scores[-1]) / 2
     host.doc.annotations.annotator.panel().score_spin.setValue(round(cut, 2))

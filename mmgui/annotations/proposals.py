@@ -2,7 +2,7 @@
 
 ``doc.events(slot, clip)`` gives the engine's events of a clip (``engine.analysis.Event``:
 onset s, offset s, label, score in [0, 1]); they become :class:`Annotation` records with
-status ``proposal``, the score, and the model file's name as ``source``. Proposing again from
+status ``proposal``, the score, and the model file's folder and name as ``source``. Proposing again from
 the same model replaces its still pending proposals (accepted and rejected ones stay).
 """
 from __future__ import annotations
@@ -13,8 +13,12 @@ from .store import Annotation
 
 
 def source_name(model_path: str) -> str:
-    """How a model is named in ``Annotation.source``: its file name (``mmnet-ms.safetensors``)."""
-    return Path(model_path).name
+    """How a model is named in ``Annotation.source``: its folder and file name
+    (``realsounds/mmnet-ms.safetensors``, ``run-3/model.safetensors``). The file name alone is
+    not enough: every trained run exports ``model.safetensors``, and both bundled sets hold a
+    ``mmnet-ms.safetensors``; one model's proposals would replace the other's."""
+    p = Path(model_path)
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
 def as_proposals(events, source: str, duration: float | None = None) -> list[Annotation]:
