@@ -4,6 +4,8 @@
 #   mixed, one   every ROOT/fair-REGIME-sSEED (10 epochs; both required)
 #   one-long     every LONG_ROOT/fair-one-sSEED (24 epochs), if present
 #   real         every ROOT/fair-real-sSEED (the real-sound dataset, data/ linked in), if present
+#   real-bundled every ROOT/real-bundled-sSEED (the bundled real-sound models' recipe at several
+#                training seeds: scripts/realsounds/train_bundled.py --seed S, then --stage tsv), if present
 #   bash bench/fair_results_json.sh [ROOT] [OUT]     (ROOT default runs, OUT assets/results/fair-comparison.json,
 #                                                      LONG_ROOT default ROOT-long)
 # OUT is rewritten (built in OUT.new, then moved: a failure leaves OUT as it was); the Markdown
@@ -56,6 +58,13 @@ if [ "${#f[@]}" -gt 0 ]; then
     "Test split (200 clips whose events are recordings never used in training) of mmnet realsounds data/realsounds --seed 0 (recipe version 2, 18 classes); $TRAIN (docs/results.md section 0.3.5)." \
     "trainings: ln -s DATA ROOT/fair-real-s0/data; EPOCHS=10 LR_STEP=7 SEED=0 ONLY=\"resnet-mean resnet-att mmnet-authors-z\" bash bench/fair_comparison.sh ROOT/fair-real-s0; cp results.tsv all-results.tsv" \
     "${f[@]}"
+fi
+mapfile -t f < <(folders "$ROOT"/real-bundled-s*)
+if [ "${#f[@]}" -gt 0 ]; then
+  "$PY" bench/aggregate_seeds.py "${f[@]}" --baseline resnet-att --focus resnet-att-class \
+    --json "$NEW" --benchmark real-bundled --title "Real sounds (recipe v2), bundled models, unseen recordings" \
+    --description "Test split (200 clips whose events are recordings never used in training) of mmnet realsounds data/realsounds --seed 0 (recipe version 2, 18 classes); the bundled real-sound models' recipe: compact width, 20 epochs, batch 16, SGD lr 0.05 / 10 after 12 epochs, thresholds with the chance guard (docs/results.md section 4). The logistic regression is deterministic: the same fit at every seed." \
+    --note "trainings: PYTHONPATH=. python scripts/realsounds/train_bundled.py --stage STAGE --seed S --no-export --work W (seed 0: the bundled models), then --stage tsv --work W; W linked as ROOT/real-bundled-sS"
 fi
 mv "$NEW" "$OUT"
 ls -l "$OUT"

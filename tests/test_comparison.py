@@ -217,18 +217,28 @@ def test_cli_errors_leave_the_json_file_alone(tmp_path):
 
 def test_the_bundled_results_file():
     c = cmp.load(BUNDLED)
-    assert [b.key for b in c.benchmarks] == ["mixed", "one", "one-long", "real"]
+    assert [b.key for b in c.benchmarks] == ["mixed", "one", "one-long", "real", "real-bundled"]
     main = ("resnet-mean", "resnet-att", "mmnet-authors", "resnet-att-class", "mmnet-label", "mmnet-authors-z",
             "mmnet-ms-authors", "mmnet-ms-authors-z")
+    bundled = ("logreg-logmel-stats", "resnet-att", "resnet-att-class", "mmnet-ms")
     seeds = {"mixed": (main, [0, 1, 2]), "one": (main, [0, 1, 2]),
              "one-long": (("resnet-att", "mmnet-authors-z", "mmnet-authors"), [0, 1, 2]),
-             "real": (("resnet-mean", "resnet-att", "mmnet-authors-z"), [0])}
+             "real": (("resnet-mean", "resnet-att", "mmnet-authors-z"), [0]),
+             "real-bundled": (bundled, [0, 1, 2])}
     for b in c.benchmarks:
-        assert b.baseline == "resnet-att" and b.focus == "mmnet-authors-z"
+        assert b.baseline == "resnet-att"
         assert "aggregate_seeds.py" in b.provenance["command"]
         names, expected = seeds[b.key]
         for name in names:
             assert [r.seed for r in b.systems[name].runs] == expected, (b.key, name)
+        if b.key == "real-bundled":      # the bundled real-sound models' recipe at 3 seeds
+            assert b.focus == "resnet-att-class"
+            ms = b.systems["mmnet-ms"]
+            assert ms.method == "mmnet-ms" and ms.options == {"variant": "authors-code", "micro_hidden": "0",
+                                                              "ensemble_pooling": "zscore"}
+            assert len(set(b.systems["logreg-logmel-stats"].values("mAP").values())) == 1   # deterministic
+            continue
+        assert b.focus == "mmnet-authors-z"
         z = b.systems["mmnet-authors-z"]
         assert z.method == "mmnet" and z.options["variant"] == "authors-code"
         assert z.options["ensemble_pooling"] == "zscore"

@@ -148,9 +148,12 @@ def test_compare_tab_builds_the_page_on_first_show_from_the_bundled_file(qtbot, 
     assert page is not None and view.benchmarks is page
     qtbot.waitUntil(lambda: page.results is not None, timeout=10000)
     keys = [page.bench_box.itemData(i) for i in range(page.bench_box.count())]
-    assert keys == ["mixed", "one", "one-long", "real"] and page.baseline_box.currentData() == "resnet-att"
+    assert keys == ["mixed", "one", "one-long", "real", "real-bundled"]
+    assert page.baseline_box.currentData() == "resnet-att"
     assert "(bundled)" in page.info.text()
     assert page.verdict.text().startswith("M&mnet (authors' loss, z-scored a_t) vs ResNet-ATT (3 seeds, paired) — ")
+    page.bench_box.setCurrentIndex(keys.index("real-bundled"))     # the bundled real-sound models' recipe
+    assert page.verdict.text().startswith("ResNet-ATT-class vs ResNet-ATT (3 seeds, paired) — ahead at every seed: ")
     assert page.minimumSizeHint().width() <= 480          # fits the tab without a scroll bar at 1280 px
 
 

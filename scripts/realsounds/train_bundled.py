@@ -21,6 +21,11 @@ if you like, then ``report``):
 - ``baseline``: logistic regression (one per class, scikit-learn) on log-mel statistics (per-band
   mean, standard deviation, maximum and 90th percentile over the clip), thresholds tuned on
   validation, same splits and metrics.
+- ``tsv``: WORK/all-results.tsv, the ``test`` figures of WORK's stages as rows of
+  ``bench/report_line.py --tsv`` (mAP, transient and long mAP, AUC, F1, segment F1, event F1),
+  so that ``bench/aggregate_seeds.py`` gives mean ± std over training seeds (one WORK a seed,
+  linked as ROOT/real-bundled-sSEED; ``bench/fair_results_json.sh`` adds them to the app's
+  benchmark results). The regression (``baseline``) is deterministic: the same row at every seed.
 - ``report``: assets/models/realsounds/models.json (all figures) and the demo clip
   assets/demo/realsounds-demo.wav (a ``test_seen`` clip, i.e. a new mixture of training
   recordings, where a transient event lies inside a long one; chosen by that rule alone, never
@@ -69,7 +74,7 @@ def _recipe_version(data: Path, default: int) -> int:
 
 
 def train_model(stage: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr_step: int = LR_STEP,
-                augment: str = "", cache: Path | None = None, export: bool = True) -> dict:
+                augment: str = "", cache: Path | None = None, export: bool = True, seed: int = SEED) -> dict:
     from engine.data.realsounds import RECIPE_VERSION
     from engine.evaluate import evaluate
     from engine.modelfile import load_bundle, save_model
@@ -79,7 +84,7 @@ def train_model(stage: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr_
     run = work / stage
     t0 = time.time()
     cfg = TrainConfig(data=str(data), method=method, epochs=epochs, batch_size=BATCH, lr=LR, lr_step=lr_step,
-                      seed=SEED, model={**SIZE, **options},
+                      seed=seed, model={**SIZE, **options},
                       cache_dir=str(cache or work / "cache"), workers=1, augment=augment)
     if not (run / "model.safetensors").exists():
         Trainer(cfg, run).run(resume=(run / "checkpoint.pt").exists())
@@ -92,14 +97,14 @@ def train_model(stage: str, data: Path, work: Path, *, epochs: int = EPOCHS, lr_
         "dataset": "realsounds (real recordings from Debian data packages)",
         "recipe_version": _recipe_version(data, RECIPE_VERSION), "data_command": DATA_COMMAND, "data_seed": 0,
         "train_command": (f"mmnet train --data data/realsounds --method {method} --epochs {epochs} "
-                          f"--batch-size {BATCH} --lr {LR} --lr-step {lr_step} --seed {SEED}{aug} {sets}"),
+                          f"--batch-size {BATCH} --lr {LR} --lr-step {lr_step} --seed {seed}{aug} {sets}"),
         "test_metrics": {s: {k: res[s][k] for k in KEYS} for s in res},
         "test_note": "test: events from recordings never used in training; test_seen: new mixtures of "
                      "training recordings",
     })
     dest = (ROOT / "assets" / "models" / "realsounds" if export else run) / f"{stage}.safetensors"
     save_model(bundle, dest)
-    return {"method": method, "stage": stage, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
+    return {"method": method, "stage": stage, "seed": seed, "train_minutes": minutes, "params": bundle.metadata()["parameters"],
             "size_mb": round(dest.stat().st_size / 1e6, 1), "epochs": epochs, "lr_step": lr_step,
             "augment": augment, "exported": str(dest), **res}
 
@@ -252,14 +257,40 @@ def _set_up_retune(work: Path, stage: str) -> float | None:
         return None
 
 
+def results_tsv(work: Path, data: Path, split: str = "test") -> str:
+    """The ``tsv`` stage: a row a stage of WORK (name, note, then comparison.KEYS as fractions or None)."""
+    from engine.comparison import KEYS as COLUMNS
+
+    kinds = {c: v["kind"] for c, v in json.loads((data / "metadata" / "realsounds.json").read_text())
+             ["classes"].items()}
+    rows = []
+    for stage in ("baseline", *STAGES):
+        path = work / f"{stage}.json"
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())[split]
+        ap = {c: v.get("AP") for c, v in r["per_class"].items()}
+        mean = lambda kind: float(np.mean([v for c, v in ap.items() if kinds[c] == kind and v is not None]))  # noqa: E731
+        values = {**r, "mAP_short": mean("transient"), "mAP_long": mean("long")}
+        note = "logistic regression on log-mel statistics" if stage == "baseline" else (
+            f"--method {STAGES[stage][0]} " + " ".join(f"--set {k}={v}" for k, v in STAGES[stage][1].items())).strip()
+        name = "logreg-logmel-stats" if stage == "baseline" else stage
+        rows.append("\t".join([name, note] + [str(values.get(k)) for k in COLUMNS]))
+    if not rows:
+        raise SystemExit(f"{work}: no stage results (*.json) to write")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", required=True, choices=[*STAGES, "baseline", "report"])
+    ap.add_argument("--stage", required=True, choices=[*STAGES, "baseline", "report", "tsv"])
     ap.add_argument("--data", default=str(ROOT / "data" / "realsounds"))
     ap.add_argument("--work", default=str(ROOT / "runs" / "realsounds"))
     ap.add_argument("--cache", default=None, help="feature cache folder (default WORK/cache)")
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--lr-step", type=int, default=LR_STEP)
+    ap.add_argument("--seed", type=int, default=SEED, help="training seed (default 0, the bundled models'; "
+                    "other seeds measure the spread, with --no-export and their own --work)")
     ap.add_argument("--augment", default="", help="training augmentation (engine/augment.py names), e.g. "
                     "gain,eq,pitch,reverb,mix; default none")
     ap.add_argument("--no-export", action="store_true", help="write the model into WORK/METHOD, not assets/")
@@ -271,6 +302,10 @@ def main() -> int:
     minutes = None
     if args.retune:
         minutes = _set_up_retune(work, args.stage)
+    if args.stage == "tsv":
+        (work / "all-results.tsv").write_text(results_tsv(work, data))
+        print(work / "all-results.tsv")
+        return 0
     if args.stage == "report":
         parts = {p.stem: json.loads(p.read_text()) for p in work.glob("*.json")}
         parts = {("logreg-logmel-stats" if k == "baseline" else k): v for k, v in parts.items()}
@@ -284,7 +319,7 @@ def main() -> int:
         return 0
     result = baseline(data) if args.stage == "baseline" else train_model(
         args.stage, data, work, epochs=args.epochs, lr_step=args.lr_step, augment=args.augment,
-        cache=Path(args.cache) if args.cache else None, export=not args.no_export)
+        cache=Path(args.cache) if args.cache else None, export=not args.no_export, seed=args.seed)
     if minutes is not None:
         result["train_minutes"] = minutes
     (work / f"{args.stage}.json").write_text(json.dumps(result, indent=1) + "\n")
