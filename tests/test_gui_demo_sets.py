@@ -100,7 +100,7 @@ def test_the_app_opens_the_real_sound_demo_with_its_models(qtbot, window, tmp_pa
     proposed = [e for e in store.events(str(clip)) if e.status == "proposal"]
     assert sorted(e.label for e in proposed) == sorted(e.label for e in events)
     assert {e.label for e in proposed} <= set(real_classes())
-    assert {e.source for e in proposed} == {REAL.pair()[0].name}
+    assert {e.source for e in proposed} == {f"realsounds/{REAL.pair()[0].name}"}      # folder/file of model A
 
 
 def test_the_synthetic_demo_brings_its_own_models(qtbot, window):
