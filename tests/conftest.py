@@ -1,7 +1,9 @@
 """Shared fixtures. Engine tests run without Qt; GUI tests use pytest-qt offscreen."""
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # the app's runs folder (mmgui.runs): a scratch folder, never the user's ~/mmstudio-runs
@@ -15,6 +17,56 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 # A small configuration of the paper's architecture for fast tests (same code paths).
 TINY = dict(channels=(32, 48, 48), stem=32, fc_hidden=64, micro_hidden=32, heads=8)
+
+
+# after pytest-timeout's own limit (pyproject.toml: timeout); the environment may shorten it (its test)
+BACKSTOP_EXTRA_S = float(os.environ.get("MM_WATCHDOG_EXTRA_S", "60"))
+
+
+_BACKSTOP_FILE = []    # the real stderr, duplicated once (pytest captures fd 2 while a test runs)
+
+
+def _arm_backstop(limit: float) -> None:
+    if not _BACKSTOP_FILE:
+        _BACKSTOP_FILE.append(os.fdopen(os.dup(sys.__stderr__.fileno()), "w"))   # between tests: not captured
+    faulthandler.dump_traceback_later(limit, exit=True, file=_BACKSTOP_FILE[0])
+
+
+def _backstop_limit(item) -> float:
+    limit = float(item.config.getini("timeout") or 0)
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and marker.args:
+        limit = float(marker.args[0])
+    return limit + BACKSTOP_EXTRA_S if limit > 0 else 0.0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """The watchdog's backstop: every thread's stack, then exit, if one test's setup, call and
+    teardown together outlast pytest-timeout's limit by BACKSTOP_EXTRA_S.
+
+    pytest-timeout stops its timer when a test fails (its ``pytest_exception_interact`` hook, meant
+    for pdb), so a teardown that hangs after a failure ran unguarded: CI once sat for half an hour
+    in a fixture's ``Pa_Terminate``, deadlocked with a live stream's close in the PulseAudio
+    plugin. faulthandler's timer is a C thread: it needs no GIL and fires whatever Python does.
+    """
+    limit = _backstop_limit(item)
+    if limit:
+        _arm_backstop(limit)
+    try:
+        yield
+    finally:
+        if limit:
+            faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node, call, report):
+    """pytest's faulthandler plugin cancels faulthandler's timer on a failure too (for pdb): re-arm
+    it for the teardown still to come."""
+    limit = _backstop_limit(node) if isinstance(node, pytest.Item) else 0.0
+    if limit:
+        _arm_backstop(limit)
 
 
 @pytest.fixture(autouse=True)
