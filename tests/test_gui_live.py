@@ -342,7 +342,7 @@ ISOLATED = "MM_SERVER_TEST_ISOLATED"
 def test_the_sound_server_dies_and_comes_back_in_its_own_process():
     """The test below, in a Python process of its own. It kills sound servers and restarts
     PortAudio, whose state every earlier test shares: in two full fresh-clone runs it failed
-    after 184 other tests (never alone, 16 runs), and its teardown then deadlocked PortAudio.
+    after 184 other tests (never in 14 runs without them), and its teardown then deadlocked PortAudio.
     Here a failure is reported with its output and a hang ends at the timeout."""
     import sys
 
